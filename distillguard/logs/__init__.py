@@ -1,0 +1,3 @@
+"""Request-log, account and label files in the dg.* formats: writers and readers."""
+
+from __future__ import annotations
