@@ -1,0 +1,195 @@
+"""The gateway's authenticator: API keys checked against an in-memory snapshot.
+
+The gateway must not query SQL on every request, so :class:`CachedAuthenticator` loads every key
+with its account, organization and tier into a dict, and checks a presented key with one dict
+lookup, one SHA-256 and one constant-time compare. :meth:`CachedAuthenticator.refresh` reloads the
+snapshot; :meth:`~CachedAuthenticator.run_refresh` (asyncio) or
+:meth:`~CachedAuthenticator.start_refresh_thread` repeat it in the background, so revocations and
+suspensions reach the gateway within one refresh interval. A failed refresh keeps the last good
+snapshot and is logged.
+
+>>> auth = CachedAuthenticator.from_url("sqlite:///.dg/distillguard.db")  # doctest: +SKIP
+>>> principal = auth.authenticate("dg-key_…-…")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from distillguard.controlplane.apikeys import hash_secret, parse_key
+from distillguard.controlplane.database import storage_errors
+from distillguard.controlplane.models import Account, ApiKey, Organization, Tier
+from distillguard.controlplane.principal import Principal, TierLimits
+from distillguard.controlplane.records import rfc3339, utc
+from distillguard.controlplane.store import ControlPlaneStore
+from distillguard.errors import AuthError, PermissionDenied, StorageError
+
+log = logging.getLogger(__name__)
+
+_INVALID = "invalid API key"
+_UNLIMITED = TierLimits(tier=0, name="unlimited")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    salt: bytes
+    secret_hash: bytes
+    principal: Principal
+    expires_at: float | None  # epoch seconds
+    refusal: str | None  # why the key is refused even with the right secret
+
+
+class CachedAuthenticator:
+    """An :class:`~distillguard.controlplane.principal.Authenticator` over a database snapshot.
+
+    Raises :class:`~distillguard.errors.AuthError` (401) for a missing, malformed or unknown key
+    or a wrong secret, and :class:`~distillguard.errors.PermissionDenied` (403) for a revoked or
+    expired key or a suspended account or organization. Refusals are only reported to a caller
+    that presented the right secret, so a guesser learns nothing about other people's keys.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._keys: dict[str, _Entry] = {}
+        self._tiers: dict[int, TierLimits] = {}
+        self.loaded_at: float | None = None  # clock time of the last successful refresh
+        self.refresh()
+
+    @classmethod
+    def from_url(
+        cls, db_url: str | None = None, *, migrate: bool | None = None
+    ) -> CachedAuthenticator:
+        """Open the database (same URL rules and migration policy as :meth:`ControlPlaneStore.open`)."""
+        return cls(ControlPlaneStore.open(db_url, migrate=migrate).engine)
+
+    @property
+    def tiers(self) -> Mapping[int, TierLimits]:
+        """The tier table of the current snapshot."""
+        return self._tiers
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def authenticate(self, secret: str) -> Principal:
+        key_id, key_secret = parse_key(secret)
+        entry = self._keys.get(key_id)
+        if entry is None:
+            raise AuthError(_INVALID, should_retry=False)
+        if not hmac.compare_digest(hash_secret(entry.salt, key_secret), entry.secret_hash):
+            raise AuthError(_INVALID, should_retry=False)
+        if entry.refusal is not None:
+            raise PermissionDenied(entry.refusal, should_retry=False)
+        if entry.expires_at is not None and self._clock() >= entry.expires_at:
+            expired = datetime.fromtimestamp(entry.expires_at, UTC)
+            raise PermissionDenied(
+                f"API key {key_id} expired at {rfc3339(expired)}; create a new key",
+                should_retry=False,
+            )
+        return entry.principal
+
+    def refresh(self) -> int:
+        """Reload keys, accounts, organizations and tiers; return the number of keys."""
+        with storage_errors("loading API keys"), self._engine.connect() as connection:
+            tier_rows = connection.execute(select(Tier)).all()
+            rows = connection.execute(
+                select(
+                    ApiKey.key_id,
+                    ApiKey.salt,
+                    ApiKey.secret_hash,
+                    ApiKey.expires_at,
+                    ApiKey.revoked_at,
+                    Account.account_id,
+                    Account.org_id,
+                    Account.tier,
+                    Account.verification,
+                    Account.status,
+                    Organization.status,
+                )
+                .join(Account, ApiKey.account_id == Account.account_id)
+                .outerjoin(Organization, Account.org_id == Organization.org_id)
+            ).all()
+        tiers = {
+            row.tier: TierLimits(tier=row.tier, name=row.name, limits=row.limits)
+            for row in tier_rows
+        }
+        lowest = tiers[min(tiers)] if tiers else _UNLIMITED
+        keys: dict[str, _Entry] = {}
+        for (
+            key_id,
+            salt,
+            digest,
+            expires,
+            revoked,
+            account_id,
+            org_id,
+            tier,
+            verification,
+            status,
+            org_status,
+        ) in rows:
+            refusal = None
+            if revoked is not None:
+                refusal = f"API key {key_id} has been revoked"
+            elif status != "active":
+                refusal = f"account {account_id} is suspended; contact support"
+            elif org_status is not None and org_status != "active":
+                refusal = f"organization {org_id} is suspended; contact support"
+            keys[key_id] = _Entry(
+                salt=bytes.fromhex(salt),
+                secret_hash=bytes.fromhex(digest),
+                principal=Principal(
+                    key_id=key_id,
+                    account_id=account_id,
+                    org_id=org_id,
+                    tier=tiers.get(tier, lowest) if tier is not None else lowest,
+                    verification=verification,
+                ),
+                expires_at=utc(expires).timestamp() if expires is not None else None,
+                refusal=refusal,
+            )
+        self._keys, self._tiers = keys, tiers  # swapped whole: readers never see a half snapshot
+        self.loaded_at = self._clock()
+        return len(keys)
+
+    def _refresh_logged(self) -> None:
+        try:
+            self.refresh()
+        except StorageError as exc:
+            log.warning(
+                "API key refresh failed, keeping the snapshot of %s: %s", self.loaded_at, exc
+            )
+
+    async def run_refresh(self, interval_s: float = 2.0) -> None:
+        """Refresh every ``interval_s`` seconds until cancelled (run it as an asyncio task)."""
+        if interval_s <= 0:
+            raise ValueError("interval_s must be positive")
+        while True:
+            await asyncio.sleep(interval_s)
+            await asyncio.to_thread(self._refresh_logged)
+
+    def start_refresh_thread(self, interval_s: float = 2.0) -> threading.Event:
+        """Refresh in a daemon thread every ``interval_s`` seconds; set the returned event to stop."""
+        if interval_s <= 0:
+            raise ValueError("interval_s must be positive")
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval_s):
+                self._refresh_logged()
+
+        threading.Thread(target=loop, name="dg-key-refresh", daemon=True).start()
+        return stop
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()

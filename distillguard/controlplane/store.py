@@ -1,0 +1,412 @@
+"""The control-plane store: organizations, accounts, API keys and tiers in an SQL database.
+
+:class:`ControlPlaneStore` is the one place that writes these tables; the CLI and the admin API
+are thin layers over it. It returns frozen records (:mod:`~distillguard.controlplane.records`),
+validates input where it enters (raising :class:`~distillguard.errors.InputError`), and turns
+driver errors into :class:`~distillguard.errors.StorageError`.
+
+>>> store = ControlPlaneStore.open("sqlite:///:memory:")
+>>> account = store.create_account(email="ada@example.com", verification="email")
+>>> key = store.create_key(account.account_id, name="laptop")
+>>> key.secret.startswith("dg-key_")
+True
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import orjson
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from distillguard.controlplane import apikeys, migrator
+from distillguard.controlplane.database import create_database_engine, is_sqlite, storage_errors
+from distillguard.controlplane.identifiers import ACCOUNT_PREFIX, KEY_PREFIX, ORG_PREFIX, new_id
+from distillguard.controlplane.models import Account, ApiKey, Organization
+from distillguard.controlplane.records import (
+    PROGRAMS,
+    AccountRecord,
+    CreatedKey,
+    KeyRecord,
+    OrgRecord,
+    utc,
+)
+from distillguard.controlplane.tiers import validate_verification
+from distillguard.controlplane.tierstore import TierTable
+from distillguard.errors import ConfigurationError, Conflict, InputError, NotFound
+
+
+class ControlPlaneStore:
+    """Accounts, organizations, keys and tiers kept in SQLite or PostgreSQL.
+
+    Build it with :meth:`open` (from a URL) or from an existing SQLAlchemy engine.
+    ``store.tiers`` (a :class:`~distillguard.controlplane.tierstore.TierTable`) edits the tiers.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.tiers = TierTable(self._session)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool | None = None) -> ControlPlaneStore:
+        """Open the database at ``url`` (see :func:`~distillguard.controlplane.database.resolve_database_url`).
+
+        ``migrate`` upgrades the schema to the newest revision first; by default SQLite databases
+        are upgraded on open and PostgreSQL ones must already be current (``distillguard db
+        upgrade``), so that several gateway replicas never race to change a shared schema.
+        """
+        engine = create_database_engine(url)
+        try:
+            current = migrator.current_revision(engine)
+            head = migrator.head_revision()
+            if current != head:
+                if migrate if migrate is not None else is_sqlite(str(engine.url)):
+                    migrator.upgrade(engine)
+                else:
+                    raise ConfigurationError(
+                        f"the database is at schema revision {current or 'none (empty)'} but this "
+                        f"version needs {head}; run: distillguard db upgrade --db <URL>"
+                    )
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    def check(self) -> None:
+        """Raise :class:`StorageError` if the database cannot be reached."""
+        with storage_errors("checking the connection"), self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with (
+                storage_errors("accessing the control-plane database"),
+                self._sessions.begin() as session,
+            ):
+                yield session
+        except Exception as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise Conflict(f"the change conflicts with existing data: {exc}") from exc
+            raise
+
+    # -- organizations -------------------------------------------------------------------------
+
+    def create_org(
+        self, name: str, *, verification: str = "none", org_id: str | None = None
+    ) -> OrgRecord:
+        """Create an organization; ``org_id`` defaults to a fresh ``org_…`` identifier."""
+        if not name.strip():
+            raise InputError("an organization needs a non-empty name")
+        row = Organization(
+            org_id=_identifier(org_id, ORG_PREFIX),
+            name=name.strip(),
+            verification=validate_verification(verification),
+            status="active",
+            created_at=datetime.now(UTC),
+        )
+        with self._session() as session:
+            if session.get(Organization, row.org_id) is not None:
+                raise Conflict(f"organization {row.org_id} already exists")
+            session.add(row)
+        return _org(row)
+
+    def get_org(self, org_id: str) -> OrgRecord:
+        with self._session() as session:
+            return _org(_get(session, Organization, org_id, "organization"))
+
+    def list_orgs(self, *, status: str | None = None) -> list[OrgRecord]:
+        query = select(Organization).order_by(Organization.created_at, Organization.org_id)
+        if status is not None:
+            query = query.where(Organization.status == _status(status))
+        with self._session() as session:
+            return [_org(row) for row in session.scalars(query)]
+
+    def suspend_org(self, org_id: str, reason: str) -> OrgRecord:
+        """Suspend an organization: every key of every account in it is refused (403)."""
+        return self._set_org_status(org_id, "suspended", _reason(reason))
+
+    def reinstate_org(self, org_id: str) -> OrgRecord:
+        return self._set_org_status(org_id, "active", None)
+
+    def _set_org_status(self, org_id: str, status: str, reason: str | None) -> OrgRecord:
+        with self._session() as session:
+            row = _get(session, Organization, org_id, "organization")
+            row.status, row.status_reason = status, reason
+            return _org(row)
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def create_account(
+        self,
+        *,
+        account_id: str | None = None,
+        org_id: str | None = None,
+        created_at: datetime | None = None,
+        email: str | None = None,
+        email_domain: str | None = None,
+        signup_ip: str | None = None,
+        signup_user_agent: str | None = None,
+        payment_fingerprint: str | None = None,
+        payment_country: str | None = None,
+        country: str | None = None,
+        verification: str = "none",
+        program: str = "standard",
+        tier: int | None = None,
+    ) -> AccountRecord:
+        """Create an account with the dg.account.v1 fields.
+
+        ``email_domain`` is derived from ``email`` when not given. ``tier`` defaults to the lowest
+        tier of the table; a tier whose ``required_verification`` the account has not reached is
+        refused with :class:`Conflict`.
+        """
+        if email is not None and (email.count("@") != 1 or not email.split("@")[1]):
+            raise InputError(f"email {email!r} is not an address of the form name@domain")
+        if email_domain is None and email is not None:
+            email_domain = email.split("@")[1].lower()
+        if signup_ip is not None:
+            try:
+                signup_ip = str(ipaddress.ip_address(signup_ip))
+            except ValueError as exc:
+                raise InputError(f"signup IP {signup_ip!r} is not an IPv4 or IPv6 address") from exc
+        if program not in PROGRAMS:
+            raise InputError(f"program {program!r} is not one of {', '.join(PROGRAMS)}")
+        row = Account(
+            account_id=_identifier(account_id, ACCOUNT_PREFIX),
+            org_id=org_id,
+            created_at=utc(created_at) if created_at is not None else datetime.now(UTC),
+            email=email,
+            email_domain=email_domain,
+            signup_ip=signup_ip,
+            signup_user_agent=signup_user_agent,
+            payment_fingerprint=payment_fingerprint,
+            payment_country=_country(payment_country, "payment country"),
+            country=_country(country, "country"),
+            verification=validate_verification(verification),
+            program=program,
+            tier=tier,
+            status="active",
+        )
+        with self._session() as session:
+            if session.get(Account, row.account_id) is not None:
+                raise Conflict(f"account {row.account_id} already exists")
+            if org_id is not None:
+                _get(session, Organization, org_id, "organization")
+            row.tier = self.tiers.admissible(session, tier, row.verification)
+            session.add(row)
+        return _account(row)
+
+    def get_account(self, account_id: str) -> AccountRecord:
+        with self._session() as session:
+            return _account(_get(session, Account, account_id, "account"))
+
+    def list_accounts(
+        self,
+        *,
+        org_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[AccountRecord]:
+        """Accounts in creation order, optionally of one organization or status."""
+        return list(self.iter_accounts(org_id=org_id, status=status, limit=limit, offset=offset))
+
+    def iter_accounts(
+        self,
+        *,
+        org_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[AccountRecord]:
+        query = select(Account).order_by(Account.created_at, Account.account_id).offset(offset)
+        if org_id is not None:
+            query = query.where(Account.org_id == org_id)
+        if status is not None:
+            query = query.where(Account.status == _status(status))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._session() as session:
+            for row in session.scalars(query.execution_options(yield_per=1000)):
+                yield _account(row)
+
+    def suspend_account(self, account_id: str, reason: str) -> AccountRecord:
+        """Suspend an account: its keys are refused (403) once the gateway has refreshed."""
+        return self._update_account(account_id, status="suspended", status_reason=_reason(reason))
+
+    def reinstate_account(self, account_id: str) -> AccountRecord:
+        return self._update_account(account_id, status="active", status_reason=None)
+
+    def set_account_tier(self, account_id: str, tier: int) -> AccountRecord:
+        """Move an account to ``tier``; refused if its verification is below the tier's need."""
+        with self._session() as session:
+            row = _get(session, Account, account_id, "account")
+            row.tier = self.tiers.admissible(session, tier, row.verification)
+            return _account(row)
+
+    def set_account_verification(self, account_id: str, verification: str) -> AccountRecord:
+        return self._update_account(account_id, verification=validate_verification(verification))
+
+    def _update_account(self, account_id: str, **changes: Any) -> AccountRecord:
+        with self._session() as session:
+            row = _get(session, Account, account_id, "account")
+            for name, value in changes.items():
+                setattr(row, name, value)
+            return _account(row)
+
+    def export_accounts(self, out: IO[bytes], *, include_email: bool = True) -> int:
+        """Write every account as dg.account.v1 JSON Lines to ``out``; return the count."""
+        count = 0
+        for record in self.iter_accounts():
+            out.write(orjson.dumps(record.to_account_v1(include_email=include_email)) + b"\n")
+            count += 1
+        return count
+
+    # -- API keys ------------------------------------------------------------------------------
+
+    def create_key(
+        self, account_id: str, *, name: str = "", expires_at: datetime | None = None
+    ) -> CreatedKey:
+        """Create a key; the returned ``secret`` is the full API key, shown this once only."""
+        now = datetime.now(UTC)
+        if expires_at is not None and utc(expires_at) <= now:
+            raise InputError("a key's expiry must lie in the future")
+        material = apikeys.generate_key(new_id(KEY_PREFIX))
+        row = ApiKey(
+            key_id=material.key_id,
+            account_id=account_id,
+            name=name,
+            salt=material.salt,
+            secret_hash=material.secret_hash,
+            created_at=now,
+            expires_at=utc(expires_at) if expires_at is not None else None,
+        )
+        with self._session() as session:
+            account = _get(session, Account, account_id, "account")
+            if account.status != "active":
+                raise Conflict(
+                    f"account {account_id} is suspended; reinstate it before adding keys"
+                )
+            session.add(row)
+        return CreatedKey(record=_key(row), secret=material.api_key)
+
+    def get_key(self, key_id: str) -> KeyRecord:
+        with self._session() as session:
+            return _key(_get(session, ApiKey, key_id, "API key"))
+
+    def list_keys(self, *, account_id: str | None = None) -> list[KeyRecord]:
+        query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.key_id)
+        if account_id is not None:
+            query = query.where(ApiKey.account_id == account_id)
+        with self._session() as session:
+            return [_key(row) for row in session.scalars(query)]
+
+    def revoke_key(self, key_id: str) -> KeyRecord:
+        """Revoke a key for good (revoking twice keeps the first time)."""
+        with self._session() as session:
+            row = _get(session, ApiKey, key_id, "API key")
+            if row.revoked_at is None:
+                row.revoked_at = datetime.now(UTC)
+            return _key(row)
+
+    def record_key_use(self, last_used: Mapping[str, datetime]) -> None:
+        """Store ``last_used_at`` for many keys at once (the gateway batches these)."""
+        if not last_used:
+            return
+        with self._session() as session:
+            for key_id, moment in last_used.items():
+                session.execute(
+                    update(ApiKey).where(ApiKey.key_id == key_id).values(last_used_at=utc(moment))
+                )
+
+
+def _get(session: Session, model: Any, ident: str, what: str) -> Any:
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(f"{what} {ident!r} does not exist")
+    return row
+
+
+def _identifier(given: str | None, prefix: str) -> str:
+    if given is None:
+        return new_id(prefix)
+    if not given.strip() or len(given) > 64:
+        raise InputError(f"identifier {given!r} must have 1 to 64 characters")
+    return given
+
+
+def _status(status: str) -> str:
+    if status not in ("active", "suspended"):
+        raise InputError(f"status {status!r} is not one of active, suspended")
+    return status
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise InputError("a suspension needs a reason (it is shown to the operator and logged)")
+    return reason.strip()
+
+
+def _country(code: str | None, what: str) -> str | None:
+    if code is None:
+        return None
+    if len(code) != 2 or not code.isalpha() or not code.isascii():
+        raise InputError(f"{what} {code!r} is not an ISO 3166-1 alpha-2 code such as US or DE")
+    return code.upper()
+
+
+def _org(row: Organization) -> OrgRecord:
+    return OrgRecord(
+        org_id=row.org_id,
+        name=row.name,
+        verification=row.verification,
+        status=row.status,
+        status_reason=row.status_reason,
+        created_at=utc(row.created_at),
+    )
+
+
+def _account(row: Account) -> AccountRecord:
+    return AccountRecord(
+        account_id=row.account_id,
+        org_id=row.org_id,
+        created_at=utc(row.created_at),
+        email=row.email,
+        email_domain=row.email_domain,
+        signup_ip=row.signup_ip,
+        signup_user_agent=row.signup_user_agent,
+        payment_fingerprint=row.payment_fingerprint,
+        payment_country=row.payment_country,
+        country=row.country,
+        verification=row.verification,
+        program=row.program,
+        tier=row.tier,
+        status=row.status,
+        status_reason=row.status_reason,
+    )
+
+
+def _key(row: ApiKey) -> KeyRecord:
+    def aware(moment: datetime | None) -> datetime | None:
+        return utc(moment) if moment is not None else None
+
+    return KeyRecord(
+        key_id=row.key_id,
+        account_id=row.account_id,
+        name=row.name,
+        created_at=utc(row.created_at),
+        expires_at=aware(row.expires_at),
+        revoked_at=aware(row.revoked_at),
+        last_used_at=aware(row.last_used_at),
+    )
