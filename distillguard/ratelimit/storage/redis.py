@@ -1,0 +1,224 @@
+"""The Redis limiter: one shared set of counters for many gateway processes.
+
+Every :meth:`RedisLimiter.acquire` is one round trip: a Lua script (``acquire.lua``, shipped
+beside this module, loaded once and called with ``EVALSHA``, reloaded on ``NOSCRIPT``) checks
+every demand and charges all of them or none, atomically, because Redis runs a script
+alone. The script reads the time from the server (``TIME``), so processes whose clocks
+disagree still share one timeline. Every key carries a TTL: a rate bucket expires when it
+would be full again, a daily counter an hour after its UTC midnight, a concurrency set and a
+lease record after the lease lifetime. Concurrency slots are a sorted set of lease ids scored
+by their expiry; the script purges expired ones before counting, so a crashed process never
+holds a slot longer than one lease lifetime. :meth:`RedisLimiter.settle` is one round trip
+too (``settle.lua``).
+
+A single Redis primary is assumed: the script touches keys of many subjects at once, which a
+Redis Cluster would refuse across hash slots.
+
+Driver errors become :class:`~distillguard.errors.StorageError`. If a caller is cancelled while
+an acquire is in flight, the script may have run: the limiter then settles that lease in the
+background so that its slots do not stay held for a whole lifetime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import secrets
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError, RedisError
+
+from distillguard.errors import ConfigurationError, StorageError
+from distillguard.ratelimit import gcra
+from distillguard.ratelimit.base import Decision, Demand, Lease, LimitKind, LimitState
+from distillguard.ratelimit.concurrency import DEFAULT_LEASE_TTL_S
+from distillguard.ratelimit.storage.memory import _check_actual
+
+_KIND_CODE = {LimitKind.RATE: "r", LimitKind.DAILY: "d", LimitKind.CONCURRENCY: "c"}
+_US = gcra.US
+
+
+class _Script:
+    """A Lua script from this package, run by SHA with a reload on ``NOSCRIPT``."""
+
+    def __init__(self, name: str) -> None:
+        self.source = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+
+    async def run(self, client: Any, numkeys: int, *args: Any) -> Any:
+        try:
+            return await client.evalsha(self.sha, numkeys, *args)
+        except NoScriptError:
+            self.sha = await client.script_load(self.source)
+            return await client.evalsha(self.sha, numkeys, *args)
+
+
+class RedisLimiter:
+    """A :class:`~distillguard.ratelimit.base.Limiter` on a Redis server.
+
+    ``key_prefix`` prefixes the lease records (demand keys are used as given);
+    ``lease_ttl_s`` is the longest a request may hold slots without settling.
+
+    Example::
+
+        limiter = RedisLimiter.from_url("redis://127.0.0.1:6379/0")
+        decision = await limiter.acquire(demands)
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis[Any],
+        *,
+        key_prefix: str = "dg:rl:",
+        lease_ttl_s: float = DEFAULT_LEASE_TTL_S,
+        concurrency_retry_s: float = 1.0,
+    ) -> None:
+        if not lease_ttl_s > 0:
+            raise ConfigurationError(f"lease_ttl_s must be > 0, got {lease_ttl_s}")
+        self._client: Any = client
+        self._lease_prefix = f"{key_prefix}lease:"
+        self._lease_us = str(gcra.period_us(lease_ttl_s))
+        self._hint_us = str(gcra.period_us(concurrency_retry_s))
+        self._acquire = _Script("acquire.lua")
+        self._settle = _Script("settle.lua")
+        self._id_prefix = f"r{secrets.token_hex(6)}."
+        self._ids = itertools.count(1)
+        self._background: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        key_prefix: str = "dg:rl:",
+        lease_ttl_s: float = DEFAULT_LEASE_TTL_S,
+        concurrency_retry_s: float = 1.0,
+        **options: Any,
+    ) -> RedisLimiter:
+        """Connect lazily to ``url``; ``options`` go to ``redis.asyncio.Redis``.
+
+        Timeouts default to 0.5 s and the driver does not retry by itself: a failure is
+        reported at once so that :mod:`distillguard.ratelimit.failover` can decide. At most
+        ``max_connections`` (64) connections are opened; more concurrent calls wait up to
+        ``timeout`` (1 s) for a free one.
+        """
+        options.setdefault("socket_timeout", 0.5)
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("retry", Retry(NoBackoff(), 0))
+        options.setdefault("max_connections", 64)
+        options.setdefault("timeout", 1.0)  # waiting for a free pooled connection
+        try:
+            pool = aioredis.BlockingConnectionPool.from_url(url, **options)
+            client = aioredis.Redis.from_pool(pool)
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationError(f"invalid Redis URL or option for {url!r}: {exc}") from exc
+        return cls(
+            client,
+            key_prefix=key_prefix,
+            lease_ttl_s=lease_ttl_s,
+            concurrency_retry_s=concurrency_retry_s,
+        )
+
+    async def acquire(self, demands: Sequence[Demand]) -> Decision:
+        """Admit all ``demands`` or none, atomically across every process sharing Redis."""
+        lease_id = f"{self._id_prefix}{next(self._ids)}"
+        keys = [self._lease_prefix + lease_id]
+        args: list[Any] = [lease_id, self._lease_us, self._hint_us]
+        for demand in demands:
+            rule = demand.rule
+            if rule.limit < 0 or not rule.period_s > 0:
+                gcra.validate(rule.name, rule.limit, rule.period_s)
+            keys.append(demand.key)
+            args += (_KIND_CODE[rule.kind], rule.limit, gcra.period_us(rule.period_s), demand.cost)
+        lease = Lease(lease_id, demands if type(demands) is tuple else tuple(demands))
+        try:
+            reply = await self._acquire.run(self._client, len(keys), *keys, *args)
+        except asyncio.CancelledError:
+            self._release_in_background(lease)
+            raise
+        except (RedisError, OSError) as exc:
+            self._release_in_background(lease)
+            raise StorageError(f"Redis limiter acquire failed: {exc}") from exc
+        return _decision(reply, lease)
+
+    async def settle(self, lease: Lease, actual: Mapping[str, int]) -> None:
+        """Release the lease's slots and correct its reservations; a second call does nothing."""
+        _check_actual(actual)
+        keys = [self._lease_prefix + lease.id]
+        args: list[Any] = [lease.id]
+        for index, demand in enumerate(lease.demands, 1):
+            rule = demand.rule
+            if rule.kind is LimitKind.CONCURRENCY:
+                delta = 0
+            else:
+                real = actual.get(rule.name)
+                if real is None or real == demand.cost:
+                    continue
+                delta = real - demand.cost
+            keys.append(demand.key)
+            args += (
+                _KIND_CODE[rule.kind],
+                index,
+                rule.limit,
+                gcra.period_us(rule.period_s),
+                demand.cost,
+                delta,
+            )
+        try:
+            await self._settle.run(self._client, len(keys), *keys, *args)
+        except (RedisError, OSError) as exc:
+            raise StorageError(f"Redis limiter settle failed: {exc}") from exc
+
+    def _release_in_background(self, lease: Lease) -> None:
+        """Settle a lease whose acquire may or may not have run (the reply was lost)."""
+
+        async def release() -> None:
+            with contextlib.suppress(StorageError):  # else its records expire on their own
+                await self.settle(lease, {})
+
+        try:
+            task = asyncio.get_running_loop().create_task(release())
+        except RuntimeError:
+            return
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def check(self) -> None:
+        """Ping the server; raise :class:`StorageError` when it does not answer."""
+        try:
+            await self._client.ping()
+        except (RedisError, OSError) as exc:
+            raise StorageError(f"Redis limiter storage is not reachable: {exc}") from exc
+
+    async def aclose(self) -> None:
+        """Wait for background releases, then close the connection pool."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        await self._client.aclose()
+
+
+def _decision(reply: list[int], lease: Lease) -> Decision:
+    allowed = reply[0] == 1
+    blocking_index = reply[1]
+    states = []
+    blocking: LimitState | None = None
+    position = 2
+    for index, demand in enumerate(lease.demands, 1):
+        remaining, reset_us, retry_us = reply[position : position + 3]
+        position += 3
+        if index == blocking_index:
+            retry = None if retry_us == -1 else retry_us / _US
+            blocking = LimitState(demand, remaining, reset_us / _US, retry)
+            states.append(blocking)
+        else:
+            states.append(LimitState(demand, remaining, reset_us / _US))
+    if allowed:
+        return Decision(True, tuple(states), None, lease)
+    return Decision(False, tuple(states), blocking)
