@@ -115,8 +115,9 @@ class RedisLimiter:
         options.setdefault("max_connections", 64)
         options.setdefault("timeout", 1.0)  # waiting for a free pooled connection
         try:
-            pool = aioredis.BlockingConnectionPool.from_url(url, **options)
-            client = aioredis.Redis.from_pool(pool)
+            pool: Any = aioredis.BlockingConnectionPool.from_url(url, **options)
+            redis_class: Any = aioredis.Redis  # the installed stubs predate from_pool
+            client = redis_class.from_pool(pool)
         except (ValueError, TypeError) as exc:
             raise ConfigurationError(f"invalid Redis URL or option for {url!r}: {exc}") from exc
         return cls(

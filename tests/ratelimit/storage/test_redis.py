@@ -1,0 +1,160 @@
+"""Redis storage specifics: TTLs, scripts, errors, and many OS processes sharing one server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from distillguard.errors import StorageError
+from distillguard.ratelimit.storage.redis import RedisLimiter
+
+from ..conftest import demand
+
+pytestmark = pytest.mark.redis
+WORKER = Path(__file__).with_name("redis_worker.py")
+
+
+@pytest.fixture
+async def limiter(redis_url: str, prefix: str) -> AsyncIterator[RedisLimiter]:
+    limiter = RedisLimiter.from_url(redis_url, key_prefix=prefix)
+    yield limiter
+    await limiter.aclose()
+
+
+@pytest.fixture
+async def client(redis_url: str, prefix: str) -> AsyncIterator[Any]:
+    client: Any = aioredis.Redis.from_url(redis_url)
+    yield client
+    keys = [key async for key in client.scan_iter(f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_every_key_has_a_ttl(limiter: RedisLimiter, client: Any, prefix: str) -> None:
+    demands = [
+        demand(prefix, "rpm", 10, period_s=60.0),
+        demand(prefix, "daily_tokens", 100, cost=7),
+        demand(prefix, "concurrent", 2),
+    ]
+    decision = await limiter.acquire(demands)
+    assert decision.lease is not None
+    keys = [key async for key in client.scan_iter(f"{prefix}*")]
+    assert len(keys) == 4  # three counters and the lease record
+    for key in keys:
+        ttl = await client.pttl(key)
+        assert 0 < ttl <= 26 * 3600 * 1000, key
+    # a rate bucket lives only until it is full again: one request of 10/min -> 6 s
+    assert await client.pttl(f"{prefix}s:rpm") <= 6_001
+    await limiter.settle(decision.lease, {})
+    assert [key async for key in client.scan_iter(f"{prefix}lease:*")] == []
+
+
+async def test_script_is_reloaded_after_noscript(limiter: RedisLimiter, prefix: str) -> None:
+    limiter._acquire.sha = "0" * 40  # as after SCRIPT FLUSH or a failover to a new primary
+    decision = await limiter.acquire([demand(prefix, "rpm", 1)])
+    assert decision.allowed
+    assert limiter._acquire.sha != "0" * 40
+
+
+async def test_processes_share_counters(redis_url: str, prefix: str) -> None:
+    first = RedisLimiter.from_url(redis_url, key_prefix=prefix)
+    second = RedisLimiter.from_url(redis_url, key_prefix=prefix)
+    try:
+        rpm = [demand(prefix, "rpm", 2)]
+        results = [await first.acquire(rpm), await second.acquire(rpm), await first.acquire(rpm)]
+        assert [d.allowed for d in results] == [True, True, False]
+        lease = results[0].lease
+        assert lease is not None
+        await second.settle(lease, {})  # a lease can be settled by any process
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_unreachable_server_raises_storage_error(prefix: str) -> None:
+    limiter = RedisLimiter.from_url(f"redis://127.0.0.1:{closed_port()}/0", key_prefix=prefix)
+    try:
+        with pytest.raises(StorageError):
+            await limiter.acquire([demand(prefix, "rpm", 1)])
+        with pytest.raises(StorageError):
+            await limiter.check()
+    finally:
+        await limiter.aclose()
+
+
+async def test_check_pings(limiter: RedisLimiter) -> None:
+    await limiter.check()
+
+
+async def test_cancelled_acquire_does_not_keep_a_slot(
+    limiter: RedisLimiter, client: Any, prefix: str
+) -> None:
+    slots = [demand(prefix, "concurrent", 5)]
+    for delay in (0, 0.0002, 0.0005, 0.001):
+        task = asyncio.create_task(limiter.acquire(slots))
+        await asyncio.sleep(delay)
+        task.cancel()
+        decision = None
+        with contextlib.suppress(asyncio.CancelledError):
+            decision = await task
+        if decision is not None and decision.lease is not None:
+            await limiter.settle(decision.lease, {})
+    await asyncio.gather(*limiter._background)
+    assert await client.zcard(f"{prefix}s:concurrent") == 0
+
+
+@pytest.mark.integration
+def test_processes_never_over_admit_and_return_every_slot(redis_url: str, prefix: str) -> None:
+    processes, tasks = 3, 60
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), redis_url, prefix, str(processes), str(tasks)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    reports = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        reports.append(json.loads(out))
+    assert all(report["errors"] == [] for report in reports)
+    assert sum(report["admitted"] for report in reports) == 100  # RATE_LIMIT in the worker
+    assert sum(report["cancelled"] for report in reports) > 0
+    events = sorted(
+        [(start, 1) for r in reports for start, _ in r["holds"]]
+        + [(end, -1) for r in reports for _, end in r["holds"]],
+        key=lambda e: (e[0], e[1]),
+    )
+    in_flight = peak = 0
+    for _, step in events:
+        in_flight += step
+        peak = max(peak, in_flight)
+    assert 1 <= peak <= 5  # SLOTS in the worker
+    sync = redis.Redis.from_url(redis_url)
+    try:
+        assert sync.zcard(f"{prefix}s:concurrent") == 0
+        assert list(sync.scan_iter(f"{prefix}lease:*")) == []
+        sync.delete(*sync.keys(f"{prefix}*"))
+    finally:
+        sync.close()
