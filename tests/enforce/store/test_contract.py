@@ -1,0 +1,99 @@
+"""One contract suite, run against every enforcement store (Redis included)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from enforce_factories import NOW, make_action
+
+from distillguard.enforce.actions import ActionKind
+from distillguard.enforce.store import EnforcementStore, from_url
+from distillguard.errors import ConfigurationError
+
+T = NOW.timestamp()
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def store(request: pytest.FixtureRequest) -> Iterator[EnforcementStore]:
+    if request.param == "memory":
+        url = "memory://"
+    else:
+        base = request.getfixturevalue("redis_url")
+        url = f"{base}?namespace=dg:test:{uuid.uuid4().hex}"
+    opened = from_url(url)
+    yield opened
+    opened.replace_all([])
+    opened.close()
+
+
+def test_empty_store_decides_nothing(store: EnforcementStore) -> None:
+    store.check()
+    assert store.decide(account_id="a", key_id="k", org_id="o", ip="192.0.2.1", now=T) is None
+
+
+def test_put_get_remove(store: EnforcementStore) -> None:
+    action = make_action("account:a1")
+    store.put(action)
+    assert store.get("account:a1", now=T) == action
+    assert store.actions() == [action]
+    store.remove("account:a1")
+    assert store.get("account:a1", now=T) is None
+    assert store.actions() == []
+
+
+def test_expired_actions_stop_applying_by_themselves(store: EnforcementStore) -> None:
+    store.put(make_action("account:a1", hours=1))
+    assert store.decide(account_id="a1", now=T + 3599) is not None
+    assert store.decide(account_id="a1", now=T + 3600) is None
+    assert store.get("account:a1", now=T + 3600) is None
+
+
+def test_every_subject_kind_is_looked_up_and_most_severe_comes_first(
+    store: EnforcementStore,
+) -> None:
+    store.put(make_action("key:k1", ActionKind.THROTTLE))
+    store.put(make_action("org:o1", ActionKind.DEGRADE))
+    store.put(make_action("ip:192.0.2.7", ActionKind.MONITOR))
+    store.put(make_action("prefix:198.51.100.0/24", ActionKind.SUSPEND))
+    decision = store.decide(account_id="a", key_id="k1", org_id="o1", ip="192.0.2.7", now=T)
+    assert decision is not None
+    assert [a.kind for a in decision.actions] == [
+        ActionKind.DEGRADE,
+        ActionKind.THROTTLE,
+        ActionKind.MONITOR,
+    ]
+    assert decision.throttle is not None and decision.output is not None
+    blocked = store.decide(account_id="a", ip="198.51.100.200", now=T)
+    assert blocked is not None and blocked.label == "block"
+    error = blocked.error()
+    assert error is not None and error.status == 403
+    assert error.headers["x-should-retry"] == "false"
+
+
+def test_ipv6_prefix(store: EnforcementStore) -> None:
+    store.put(make_action("prefix:2001:db8:1::/48", ActionKind.SUSPEND))
+    assert store.decide(ip="2001:db8:1:ffff::1", now=T) is not None
+    assert store.decide(ip="2001:db8:2::1", now=T) is None
+
+
+def test_challenge_lifts_at_required_verification(store: EnforcementStore) -> None:
+    store.put(make_action("account:a1", ActionKind.CHALLENGE))
+    decision = store.decide(account_id="a1", verification="phone", now=T)
+    assert decision is not None and decision.label == "challenge"
+    error = decision.error()
+    assert error is not None and "https://x.test/v" in error.message
+    assert store.decide(account_id="a1", verification="id", now=T) is None
+
+
+def test_replace_all(store: EnforcementStore) -> None:
+    store.put(make_action("account:old"))
+    store.replace_all([make_action("account:new")])
+    assert [a.subject for a in store.actions()] == ["account:new"]
+    assert store.get("account:old", now=T) is None
+
+
+def test_unknown_scheme_is_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="scheme must be one of"):
+        from_url("mongodb://x")

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from enforce_factories import NOW, account, campaign, findings
+
+from distillguard.enforce.actions import ActionKind
+from distillguard.enforce.policy import apply_findings, load_policy, parse_policy, plan_findings
+from distillguard.errors import ConfigurationError, InputError
+
+POLICY = """
+version = 1
+[defaults]
+duration = "2d"
+[allowlist]
+accounts = ["acc_vip"]
+orgs = ["org_good"]
+verification = "org"
+
+[[rules]]
+name = "suspend-campaign"
+action = "suspend"
+duration = "30d"
+cascade = "campaign"
+[rules.when]
+flagged = true
+campaign_confidence_min = 0.9
+
+[[rules]]
+name = "probe"
+action = "degrade"
+review_after = "3d"
+[rules.when]
+signals_any = ["logit_probe"]
+[rules.degrade]
+logprobs = false
+logit_bias = false
+
+[[rules]]
+name = "watch"
+action = "monitor"
+[rules.when]
+score_min = 0.3
+"""
+
+
+def test_shipped_default_policy_loads_and_acts() -> None:
+    policy = load_policy()
+    doc = findings(
+        [account("a1", 0.95, flagged=True, campaign_id="c1"), account("b1", 0.4)],
+        [campaign("c1", ["a1", "a2", "a3"], 0.95)],
+    )
+    actions = {a.subject: a for a in apply_findings(policy, doc, NOW)}
+    assert {s: a.kind for s, a in actions.items()} == {
+        "account:a1": ActionKind.SUSPEND,
+        "account:a2": ActionKind.SUSPEND,
+        "account:a3": ActionKind.SUSPEND,
+        "account:b1": ActionKind.MONITOR,
+    }
+    assert all(a.expires_at is not None or a.review_at is not None for a in actions.values())
+
+
+def test_campaign_cascade_reaches_unlisted_members_with_evidence() -> None:
+    policy = parse_policy(POLICY)
+    doc = findings(
+        [account("a1", 0.95, flagged=True, campaign_id="c1")],
+        [campaign("c1", ["a1", "a2"], 0.92)],
+    )
+    actions = {a.subject: a for a in apply_findings(policy, doc, NOW)}
+    assert actions["account:a2"].kind is ActionKind.SUSPEND
+    assert actions["account:a2"].evidence["cascade_from"] == "a1"
+    assert actions["account:a2"].campaign_id == "c1"
+    assert actions["account:a1"].expires_at == NOW + timedelta(days=30)
+    assert "cascade_from" not in actions["account:a1"].evidence
+
+
+def test_low_campaign_confidence_does_not_cascade() -> None:
+    policy = parse_policy(POLICY)
+    doc = findings(
+        [account("a1", 0.95, flagged=True, campaign_id="c1")], [campaign("c1", ["a1", "a2"], 0.5)]
+    )
+    actions = {a.subject: a.kind for a in apply_findings(policy, doc, NOW)}
+    assert actions == {"account:a1": ActionKind.MONITOR}
+
+
+def test_most_severe_matching_rule_wins_and_signals_match() -> None:
+    policy = parse_policy(POLICY)
+    doc = findings([account("p", 0.35, signals=("logit_probe",))])
+    (action,) = apply_findings(policy, doc, NOW)
+    assert action.kind is ActionKind.DEGRADE
+    assert action.rule == "probe"
+    assert action.degrade is not None and not action.degrade.logit_bias
+    assert action.expires_at is None and action.review_at == NOW + timedelta(days=3)
+
+
+def test_default_duration_applies_when_rule_gives_none() -> None:
+    policy = parse_policy(POLICY)
+    (action,) = apply_findings(policy, findings([account("m", 0.31)]), NOW)
+    assert action.expires_at == NOW + timedelta(days=2)
+
+
+def test_allowlists_by_account_org_and_verification() -> None:
+    policy = parse_policy(POLICY)
+    doc = findings(
+        [
+            account("acc_vip", 0.99, flagged=True, campaign_id="c1"),
+            account("o1", 0.99, flagged=True, campaign_id="c1"),
+            account("v1", 0.99, flagged=True, campaign_id="c1"),
+            account("x", 0.99, flagged=True, campaign_id="c1"),
+        ],
+        [campaign("c1", ["acc_vip", "o1", "v1", "x"], 0.99)],
+    )
+    records = {"o1": {"org_id": "org_good"}, "v1": {"verification": "org"}}
+    plan = plan_findings(policy, doc, NOW, accounts=records)
+    assert [a.subject for a in plan.actions] == ["account:x"]
+    assert sorted(plan.allowlisted) == ["acc_vip", "o1", "v1"]
+
+
+def test_bad_account_entries_are_set_aside_not_fatal() -> None:
+    doc = findings([account("ok", 0.5), {"account_id": "bad", "score": 7}])
+    plan = plan_findings(parse_policy(POLICY), doc, NOW)
+    assert [a.subject for a in plan.actions] == ["account:ok"]
+    assert plan.rejected == [("accounts[1]", "score must be a number in [0, 1]")]
+
+
+def test_apply_findings_is_pure() -> None:
+    policy = parse_policy(POLICY)
+    doc = findings([account("a", 0.5)])
+    assert apply_findings(policy, doc, NOW) == apply_findings(policy, doc, NOW)
+
+
+def test_not_a_findings_document_is_input_error() -> None:
+    with pytest.raises(InputError, match=r"dg\.findings\.v1"):
+        apply_findings(parse_policy(POLICY), {"accounts": []}, NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version = 1", "add at least one"),
+        ('[[rules]]\nname="x"\naction="explode"\n[rules.when]\nflagged=true', "is not one of"),
+        ('[[rules]]\nname="x"\naction="monitor"', "at least one condition"),
+        (
+            '[[rules]]\nname="x"\naction="throttle"\n[rules.when]\nflagged=true',
+            r"needs a \[throttle\]",
+        ),
+        (
+            '[[rules]]\nname="x"\naction="monitor"\nduration="soon"\n[rules.when]\nflagged=true',
+            "30m, 12h",
+        ),
+        ('[[rules]]\nname="x"\naction="monitor"\n[rules.when]\nscore_min=3', "wrong type"),
+        (
+            '[[rules]]\nname="x"\naction="monitor"\n[rules.when]\nscore_min=0.1\n[rules.degrade]\nmax_n=1',
+            "takes no",
+        ),
+        (
+            '[[rules]]\nname="x"\naction="degrade"\n[rules.when]\nflagged=true\n[rules.degrade]\nreasoning="some"',
+            "full, summarised, none",
+        ),
+        (
+            '[[rules]]\nname="x"\naction="challenge"\n[rules.when]\nflagged=true\n[rules.challenge]\nrequired_verification="dna"',
+            "required_verification",
+        ),
+        ("rules = [", "not valid TOML"),
+        ('colour = "red"', "unknown top-level"),
+    ],
+)
+def test_invalid_policy_says_what_to_fix(text: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        parse_policy(text)
+
+
+def test_missing_policy_file_is_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="cannot read policy"):
+        load_policy(tmp_path / "nope.toml")
