@@ -14,10 +14,73 @@ import re
 from functools import cache
 
 FREE_MAIL = frozenset(
-    ["gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.co.jp", "ymail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com", "msn.com", "icloud.com", "me.com", "mac.com", "aol.com", "gmx.com", "gmx.de", "gmx.net", "web.de", "mail.com", "protonmail.com", "proton.me", "pm.me", "yandex.com", "yandex.ru", "mail.ru", "qq.com", "163.com", "126.com", "yeah.net", "sina.com", "sohu.com", "aliyun.com", "naver.com", "daum.net", "hanmail.net", "zoho.com", "tutanota.com", "fastmail.com", "orange.fr", "free.fr", "laposte.net", "libero.it", "t-online.de", "rediffmail.com"]
+    [
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "yahoo.co.jp",
+        "ymail.com",
+        "outlook.com",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.com",
+        "protonmail.com",
+        "proton.me",
+        "pm.me",
+        "yandex.com",
+        "yandex.ru",
+        "mail.ru",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "yeah.net",
+        "sina.com",
+        "sohu.com",
+        "aliyun.com",
+        "naver.com",
+        "daum.net",
+        "hanmail.net",
+        "zoho.com",
+        "tutanota.com",
+        "fastmail.com",
+        "orange.fr",
+        "free.fr",
+        "laposte.net",
+        "libero.it",
+        "t-online.de",
+        "rediffmail.com",
+    ]
 )
 _BUILTIN_DISPOSABLE = frozenset(
-    ["mailinator.com", "guerrillamail.com", "10minutemail.com", "temp-mail.org", "tempmail.com", "trashmail.com", "yopmail.com", "sharklasers.com", "getnada.com", "dispostable.com", "maildrop.cc", "throwawaymail.com", "fakeinbox.com", "mintemail.com", "mohmal.com", "emailondeck.com"]
+    [
+        "mailinator.com",
+        "guerrillamail.com",
+        "10minutemail.com",
+        "temp-mail.org",
+        "tempmail.com",
+        "trashmail.com",
+        "yopmail.com",
+        "sharklasers.com",
+        "getnada.com",
+        "dispostable.com",
+        "maildrop.cc",
+        "throwawaymail.com",
+        "fakeinbox.com",
+        "mintemail.com",
+        "mohmal.com",
+        "emailondeck.com",
+    ]
 )
 _DIGITS = re.compile(r"\d+")
 

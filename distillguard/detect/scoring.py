@@ -1,0 +1,158 @@
+"""Account scores with reasons.
+
+An account's own signals (intent shares, capability sweep, address churn, API probing, sign-up
+traces, ...) each contribute ``weight * strength`` where the strength rises linearly from the
+signal's ``floor`` to its ``full`` value (``defaults.toml``); membership of a campaign adds its
+confidence times the ``campaign_member`` weight. The score is ``1 - exp(-sum)``: monotone in
+suspicion, in [0, 1), and a sum of independent pieces of evidence, each listed as a reason
+``{signal, weight, detail}`` that an analyst can check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from distillguard.detect.config import DetectConfig
+from distillguard.detect.features.domain import DOMAINS
+
+Row = Mapping[str, Any]
+
+
+def _n(row: Row, key: str) -> float:
+    value = row.get(key)
+    return float(value) if value is not None else 0.0
+
+
+def _enough(row: Row, minimum: int = 10) -> bool:
+    return _n(row, "requests") >= minimum
+
+
+def _rotation(row: Row) -> float:
+    return _n(row, "prefixes") if _n(row, "hosting_share") < 0.5 else 0.0
+
+
+def _probing(row: Row) -> float:
+    return max(_n(row, "logit_bias_share"), _n(row, "n_gt1_share"), _n(row, "logprobs_share"))
+
+
+# signal -> (value from the account row, detail text)
+_SIGNALS: dict[str, tuple[Callable[[Row], float], Callable[[Row], str]]] = {
+    "cot_elicitation": (
+        lambda r: _n(r, "cot_share"),
+        lambda r: f"{_n(r, 'cot_share'):.0%} of requests ask for step-by-step reasoning",
+    ),
+    "system_prompt_extraction": (
+        lambda r: _n(r, "sysprompt_share"),
+        lambda r: f"{_n(r, 'sysprompt_share'):.0%} of requests try to extract a system prompt",
+    ),
+    "rubric_grading": (
+        lambda r: _n(r, "rubric_share"),
+        lambda r: f"{_n(r, 'rubric_share'):.0%} of requests ask to grade against a rubric",
+    ),
+    "synthetic_dataset": (
+        lambda r: _n(r, "synthetic_share"),
+        lambda r: f"{_n(r, 'synthetic_share'):.0%} of requests ask for synthetic training data",
+    ),
+    "capability_sweep": (
+        lambda r: _n(r, "capability_coverage") if _enough(r) else 0.0,
+        lambda r: (
+            f"requests sweep {int(_n(r, 'capability_coverage'))} of the capabilities coding, "
+            "math, reasoning, planning and agentic tool use"
+        ),
+    ),
+    "ip_churn": (
+        lambda r: _n(r, "ip_churn") if _enough(r) else 0.0,
+        lambda r: f"{int(_n(r, 'ips'))} addresses for {int(_n(r, 'requests'))} requests",
+    ),
+    "residential_rotation": (
+        _rotation,
+        lambda r: f"traffic from {int(_n(r, 'prefixes'))} different /24 or /48 networks",
+    ),
+    "api_probing": (
+        _probing,
+        lambda r: (
+            f"logit_bias {_n(r, 'logit_bias_share'):.0%}, n>1 {_n(r, 'n_gt1_share'):.0%}, "
+            f"logprobs {_n(r, 'logprobs_share'):.0%} of requests"
+        ),
+    ),
+    "max_tokens_sweep": (
+        lambda r: _n(r, "max_tokens_values"),
+        lambda r: f"{int(_n(r, 'max_tokens_values'))} distinct max_tokens values",
+    ),
+    "early_model_jump": (
+        lambda r: _n(r, "early_model_jump"),
+        lambda r: "moved most traffic to a newly released model within a day",
+    ),
+    "disposable_email": (
+        lambda r: 1.0 if r.get("email_kind") == "disposable" else 0.0,
+        lambda r: f"signed up with a disposable e-mail domain ({r.get('domain')})",
+    ),
+    "signup_burst": (
+        lambda r: _n(r, "burst_ratio"),
+        lambda r: f"one of {int(_n(r, 'burst_peers'))} sign-ups from {r.get('domain')} in one hour",
+    ),
+    "shared_payment": (
+        lambda r: _n(r, "payment_shared"),
+        lambda r: f"payment instrument shared by {int(_n(r, 'payment_shared'))} accounts",
+    ),
+    "email_pattern": (
+        lambda r: _n(r, "pattern_shared") if r.get("email_kind") != "custom" else 0.0,
+        lambda r: f"e-mail address shape shared by {int(_n(r, 'pattern_shared'))} accounts",
+    ),
+}
+
+
+@dataclass
+class AccountScore:
+    """An account's evidence sum, score and reasons."""
+
+    account_id: str
+    total: float = 0.0
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    campaign_id: str | None = None
+
+    @property
+    def score(self) -> float:
+        return 1.0 - math.exp(-self.total)
+
+    def add(self, signal: str, weight: float, detail: str) -> None:
+        self.total += weight
+        self.reasons.append({"signal": signal, "weight": round(weight, 4), "detail": detail})
+
+
+def own_scores(rows: list[Row], config: DetectConfig) -> dict[str, AccountScore]:
+    """Score each account on its own signals."""
+    specs = {name: config.signal(name) for name in _SIGNALS if name in config.signals}
+    scores: dict[str, AccountScore] = {}
+    for row in rows:
+        result = AccountScore(str(row["account_id"]))
+        for name, spec in specs.items():
+            value_of, detail_of = _SIGNALS[name]
+            strength = spec.strength(value_of(row))
+            if strength > 0 and spec.weight > 0:
+                result.add(name, spec.weight * strength, detail_of(row))
+        scores[result.account_id] = result
+    return scores
+
+
+def add_campaign(
+    score: AccountScore, campaign_id: str, confidence: float, config: DetectConfig
+) -> None:
+    """Add campaign membership evidence to an account's score."""
+    spec = config.signal("campaign_member")
+    score.campaign_id = campaign_id
+    strength = spec.strength(confidence)
+    if strength > 0:
+        score.add(
+            "campaign_member",
+            spec.weight * strength,
+            f"linked into campaign {campaign_id} (confidence {confidence:.2f})",
+        )
+
+
+def domain_name(index: object) -> str:
+    """Capability name of a stored domain index."""
+    return DOMAINS[int(index)] if isinstance(index, int) and 0 <= index < len(DOMAINS) else "other"
