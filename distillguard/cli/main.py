@@ -32,6 +32,9 @@ COMMANDS: dict[str, str] = {
     "simulate": "distillguard.cli.simulate:simulate",
     "evaluate": "distillguard.cli.evaluate:evaluate",
     "detect": "distillguard.cli.detect:detect",
+    "console": "distillguard.cli.console:console",
+    "report": "distillguard.cli.report:report",
+    "intel": "distillguard.cli.intel:intel",
 }
 
 
