@@ -1,0 +1,349 @@
+"""The gateway: a plain ASGI application in front of an OpenAI/Anthropic-compatible server.
+
+Per request: resolve the client (trusted proxies only), find the route, read the body under the
+size limit, authenticate the key, check the body, admit against every limit at once, proxy to
+the upstream (streams pass through event by event), settle the lease with the real token counts
+and write one request-log record. Every backend (authenticator, limiter, upstream pool, log
+writer, metrics) is passed in, built once at start-up by :mod:`distillguard.gateway.assembly`.
+
+The lease is settled in ``finally``: whether the answer completed, the upstream failed or timed
+out, or the client went away (the upstream call is then cancelled), every reserved slot and
+token comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+import orjson
+
+from distillguard.controlplane.principal import Authenticator, Principal
+from distillguard.errors import (
+    AuthError,
+    GatewayError,
+    PermissionDenied,
+    RequestTooLarge,
+    RouteNotFound,
+)
+from distillguard.gateway.clientinfo import ClientResolver
+from distillguard.gateway.errors import BadParam, Provider, error_response
+from distillguard.gateway.exchange import CLIENT_CLOSED, Exchange
+from distillguard.gateway.limitheaders import limit_headers, throttle_error
+from distillguard.gateway.metrics import GatewayMetrics
+from distillguard.gateway.payload import parse_payload
+from distillguard.gateway.proxy import Proxy
+from distillguard.gateway.routes import Route, find_route, provider_of
+from distillguard.ratelimit.base import Demand, Lease, Limiter
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class DemandPlanner(Protocol):
+    """Turns a caller and a request's size into limiter demands (``ratelimit.plan.demands_for``)."""
+
+    def __call__(
+        self, principal: Principal, client_ip: str, *, input_tokens: int, max_tokens: int
+    ) -> Sequence[Demand]: ...
+
+
+class RecordSink(Protocol):
+    def submit(self, record: dict[str, Any]) -> bool: ...
+
+
+class _ClientGone(Exception):
+    """The client disconnected while its request body was being read."""
+
+
+class Gateway:
+    """The gateway ASGI app. ``startup``/``shutdown`` run on the ASGI lifespan events."""
+
+    def __init__(
+        self,
+        *,
+        authenticator: Authenticator,
+        limiter: Limiter,
+        demands_for: DemandPlanner,
+        proxy: Proxy,
+        request_log: RecordSink,
+        metrics: GatewayMetrics,
+        resolver: ClientResolver | None = None,
+        ja4_header: str = "x-ja4",
+        max_body_bytes: int = 32 * 1024 * 1024,
+        default_max_tokens: int = 4096,
+        admin_app: ASGIApp | None = None,
+        startup: Sequence[Callable[[], Awaitable[None]]] = (),
+        shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    ) -> None:
+        if max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be positive")
+        self.authenticator = authenticator
+        self.limiter = limiter
+        self.demands_for = demands_for
+        self.proxy = proxy
+        self.request_log = request_log
+        self.metrics = metrics
+        self.resolver = resolver or ClientResolver()
+        self.ja4_header = ja4_header.lower().encode("latin-1")
+        self.max_body_bytes = max_body_bytes
+        self.default_max_tokens = default_max_tokens
+        self.admin_app = admin_app
+        self.startup = list(startup)
+        self.shutdown = list(shutdown)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path: str = scope["path"]
+            if path.startswith("/v1/"):
+                await self._api(scope, receive, send)
+            elif path == "/metrics":
+                await _plain(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
+            elif path == "/healthz":
+                await _plain(send, 200, b'{"status":"ok"}', b"application/json")
+            elif path == "/readyz":
+                await self._ready(send)
+            elif self.admin_app is not None and (path == "/admin" or path.startswith("/admin/")):
+                child = dict(scope)
+                child["path"] = path[len("/admin") :] or "/"
+                child["root_path"] = scope.get("root_path", "") + "/admin"
+                await self.admin_app(child, receive, send)
+            else:
+                await self._api(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    for hook in self.startup:
+                        await hook()
+                except Exception as exc:
+                    log.exception("gateway start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for hook in self.shutdown:
+                    try:
+                        await hook()
+                    except Exception:
+                        log.exception("gateway shutdown step failed")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _ready(self, send: Send) -> None:
+        try:
+            await self.limiter.check()
+        except Exception as exc:
+            body = orjson.dumps({"status": "unavailable", "reason": str(exc)})
+            await _plain(send, 503, body, b"application/json")
+            return
+        await _plain(send, 200, b'{"status":"ready"}', b"application/json")
+
+    async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        arrived = time.time()
+        started = time.perf_counter()
+        bearer = api_key = forwarded = ja4 = agent = retries = length = None
+        anthropic = False
+        ja4_name = self.ja4_header
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                bearer = value
+            elif name == b"x-api-key":
+                api_key = value
+                anthropic = True
+            elif name == b"anthropic-version":
+                anthropic = True
+            elif name == b"content-length":
+                length = value
+            elif name == b"user-agent":
+                agent = value
+            elif name == b"x-forwarded-for":
+                forwarded = value
+            elif name == ja4_name:
+                ja4 = value
+            elif name == b"x-stainless-retry-count":
+                retries = value
+        path: str = scope["path"]
+        route = find_route(path, anthropic)
+        provider: Provider = route.provider if route is not None else provider_of(path, anthropic)
+        client = scope.get("client")
+        client_ip, fingerprint = self.resolver.resolve(
+            client[0] if client else None, forwarded, ja4
+        )
+        retry_count = int(retries) if retries is not None and retries.isdigit() else None
+        exchange = Exchange(
+            "req_" + secrets.token_hex(12),
+            arrived,
+            route.endpoint if route is not None else _fallback_endpoint(provider),
+            path,
+            client_ip,
+            fingerprint,
+            agent.decode("latin-1") if agent is not None else None,
+            retry_count,
+        )
+        lease: Lease | None = None
+        try:
+            if route is None:
+                raise RouteNotFound(f"Invalid URL ({scope['method']} {path})")
+            if scope["method"] != route.method:
+                raise RouteNotFound(
+                    f"Method {scope['method']} is not allowed on {path}; use {route.method}",
+                    status=405,
+                )
+            body = await self._read_body(receive, length) if route.method == "POST" else b""
+            exchange.principal = self._authenticate(bearer, api_key, exchange)
+            lease = await self._admit(exchange, route, body, provider)
+            await self.proxy.forward(scope, receive, send, exchange, route, provider, body)
+        except GatewayError as exc:
+            await self._fail(send, exc, exchange, provider)
+        except _ClientGone:
+            exchange.status = CLIENT_CLOSED
+            self.metrics.disconnects.inc()
+        finally:
+            if lease is not None:
+                try:
+                    await self.limiter.settle(lease, exchange.actual_usage())
+                except Exception:
+                    log.exception("settling lease %s failed", lease.id)
+            exchange.latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
+            self.request_log.submit(exchange.record())
+            self.metrics.count_request(
+                route.name if route is not None else "unknown", exchange.status, exchange.decision
+            )
+
+    async def _read_body(self, receive: Receive, declared: bytes | None) -> bytes:
+        limit = self.max_body_bytes
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise RequestTooLarge(f"Request body is larger than the limit of {limit} bytes.")
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body", False):
+            if len(body) > limit:
+                raise RequestTooLarge(f"Request body is larger than the limit of {limit} bytes.")
+            return body
+        chunks = [body]
+        size = len(body)
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _ClientGone
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise RequestTooLarge(f"Request body is larger than the limit of {limit} bytes.")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _authenticate(
+        self, bearer: bytes | None, api_key: bytes | None, exchange: Exchange
+    ) -> Principal:
+        secret = None
+        if bearer is not None and bearer[:7].lower() == b"bearer ":
+            secret = bearer[7:].strip()
+        elif api_key is not None:
+            secret = api_key.strip()
+        if not secret:
+            self.metrics.auth.labels("missing").inc()
+            exchange.decision = "block"
+            raise AuthError(
+                "No API key provided. Send it as 'Authorization: Bearer <key>' or 'x-api-key'.",
+                should_retry=False,
+            )
+        text = secret.decode("latin-1")
+        try:
+            return self.authenticator.authenticate(text)
+        except AuthError:
+            self.metrics.auth.labels("invalid").inc()
+            exchange.decision = "block"
+            raise
+        except PermissionDenied:
+            self.metrics.auth.labels("denied").inc()
+            exchange.decision = "block"
+            exchange.key_id = _key_id(text)
+            raise
+
+    async def _admit(
+        self, exchange: Exchange, route: Route, body: bytes, provider: Provider
+    ) -> Lease | None:
+        principal = exchange.principal
+        if principal is None:  # pragma: no cover - _authenticate raises instead
+            raise AuthError("not authenticated")
+        input_tokens = max_tokens = 0
+        if body:
+            try:
+                data = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise BadParam(f"The request body is not valid JSON: {exc.msg}.") from exc
+            payload = parse_payload(data, route)
+            exchange.payload = payload
+            input_tokens = payload.estimated_input_tokens()
+            if route.generates:
+                wanted = payload.max_tokens
+                max_tokens = self.default_max_tokens if wanted is None else wanted
+                max_tokens *= payload.params.get("n", 1)
+        elif route.method == "POST":
+            raise BadParam("The request body is empty; send a JSON object.")
+        exchange.reserved_output = max_tokens
+        demands = self.demands_for(
+            principal, exchange.client_ip, input_tokens=input_tokens, max_tokens=max_tokens
+        )
+        clock = time.perf_counter()
+        decision = await self.limiter.acquire(demands)
+        self.metrics.limiter_latency.observe(time.perf_counter() - clock)
+        if decision.degraded:
+            self.metrics.limiter_degraded.inc()
+        if not decision.allowed:
+            exchange.decision = "throttle"
+            model = exchange.payload.model if exchange.payload is not None else ""
+            raise throttle_error(decision, provider, model=model)
+        exchange.decision = "allow"
+        exchange.limit_headers = limit_headers(decision, provider)
+        return decision.lease
+
+    async def _fail(
+        self, send: Send, exc: GatewayError, exchange: Exchange, provider: Provider
+    ) -> None:
+        exchange.status = exc.status
+        if exchange.started:
+            await self.proxy.abort_stream(send, exc, exchange, provider)
+            return
+        status, headers, body = error_response(exc, provider, exchange.request_id)
+        exchange.finished = True
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _fallback_endpoint(provider: Provider) -> str:
+    return "anthropic.messages" if provider == "anthropic" else "openai.chat.completions"
+
+
+def _key_id(secret: str) -> str | None:
+    """The public key id of a presented ``dg-<key_id>-<secret>`` key, when it parses."""
+    try:
+        from distillguard.controlplane.apikeys import parse_key
+
+        return parse_key(secret)[0]
+    except (ImportError, GatewayError, ValueError):
+        return None
+
+
+async def _plain(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
