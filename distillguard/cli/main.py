@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "distillguard.cli.simulate:simulate",
     "evaluate": "distillguard.cli.evaluate:evaluate",
     "detect": "distillguard.cli.detect:detect",
+    "enforce": "distillguard.cli.enforce:enforce",
     "console": "distillguard.cli.console:console",
     "report": "distillguard.cli.report:report",
     "intel": "distillguard.cli.intel:intel",
