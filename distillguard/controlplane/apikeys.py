@@ -16,16 +16,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
-from distillguard.controlplane.identifiers import KEY_PREFIX, base62, is_base62
+from distillguard.controlplane.identifiers import KEY_PREFIX, base62
 from distillguard.errors import AuthError
 
 KEY_MARKER = "dg-"
 SECRET_BYTES = 32
 SECRET_LENGTH = 43  # base62 characters needed for 32 bytes
 SALT_BYTES = 16
+
+_KEY_PATTERN = re.compile(
+    re.escape(KEY_MARKER) + f"({KEY_PREFIX}[0-9A-Za-z]{{1,60}})-([0-9A-Za-z]{{{SECRET_LENGTH}}})"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +67,10 @@ def parse_key(api_key: str) -> tuple[str, str]:
     """
     if not api_key:
         raise AuthError("missing API key: send it as 'Authorization: Bearer dg-…' or 'x-api-key'")
-    key_id, dash, secret = api_key.removeprefix(KEY_MARKER).partition("-")
-    if (
-        not api_key.startswith(KEY_MARKER)
-        or not dash
-        or not key_id.startswith(KEY_PREFIX)
-        or not is_base62(key_id[len(KEY_PREFIX) :])
-        or len(secret) != SECRET_LENGTH
-        or not is_base62(secret)
-    ):
+    match = _KEY_PATTERN.fullmatch(api_key)
+    if match is None:
         raise AuthError("malformed API key: expected the form dg-key_<id>-<secret>")
-    return key_id, secret
+    return match[1], match[2]
 
 
 def verify_secret(salt: bytes, expected_hash: bytes, secret: str) -> bool:

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, select
 
 from distillguard.controlplane.apikeys import hash_secret, parse_key
 from distillguard.controlplane.database import storage_errors
-from distillguard.controlplane.models import Account, ApiKey, Organization, Tier
+from distillguard.controlplane.models import Account, ApiKey, Organization, State, Tier
 from distillguard.controlplane.principal import Principal, TierLimits
 from distillguard.controlplane.records import rfc3339, utc
 from distillguard.controlplane.store import ControlPlaneStore
@@ -57,13 +57,22 @@ class CachedAuthenticator:
     that presented the right secret, so a guesser learns nothing about other people's keys.
     """
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], float] = time.time,
+        full_reload_s: float = 300.0,
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._full_reload_s = full_reload_s
         self._keys: dict[str, _Entry] = {}
         self._tiers: dict[int, TierLimits] = {}
-        self.loaded_at: float | None = None  # clock time of the last successful refresh
-        self.refresh()
+        self._generation: int | None = None
+        self.loaded_at: float | None = None  # clock time of the last reload
+        self.checked_at: float | None = None  # clock time of the last successful refresh
+        self.refresh(force=True)
 
     @classmethod
     def from_url(
@@ -97,9 +106,20 @@ class CachedAuthenticator:
             )
         return entry.principal
 
-    def refresh(self) -> int:
-        """Reload keys, accounts, organizations and tiers; return the number of keys."""
+    def refresh(self, *, force: bool = False) -> bool:
+        """Reload keys, accounts, organizations and tiers if they changed; True if reloaded.
+
+        The store bumps a generation counter with every change that matters here, so an
+        unchanged database costs one tiny query. Changes made behind the store's back (raw SQL)
+        are picked up by the full reload done every ``full_reload_s`` seconds anyway.
+        """
+        now = self._clock()
         with storage_errors("loading API keys"), self._engine.connect() as connection:
+            generation = connection.scalar(select(State.value).where(State.name == "generation"))
+            due = self.loaded_at is None or now - self.loaded_at >= self._full_reload_s
+            if not force and not due and generation == self._generation:
+                self.checked_at = now
+                return False
             tier_rows = connection.execute(select(Tier)).all()
             rows = connection.execute(
                 select(
@@ -158,8 +178,9 @@ class CachedAuthenticator:
                 refusal=refusal,
             )
         self._keys, self._tiers = keys, tiers  # swapped whole: readers never see a half snapshot
-        self.loaded_at = self._clock()
-        return len(keys)
+        self._generation = generation
+        self.loaded_at = self.checked_at = now
+        return True
 
     def _refresh_logged(self) -> None:
         try:

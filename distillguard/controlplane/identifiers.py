@@ -35,8 +35,3 @@ def base62(data: bytes, length: int) -> str:
 def new_id(prefix: str) -> str:
     """A fresh random identifier with ``prefix``, e.g. ``new_id("acct_") -> "acct_3kF9…"``."""
     return prefix + "".join(secrets.choice(BASE62) for _ in range(_ID_LENGTH))
-
-
-def is_base62(text: str) -> bool:
-    """True if ``text`` is non-empty and only uses base62 characters."""
-    return bool(text) and all(c in BASE62 for c in text)

@@ -8,6 +8,7 @@ upgrades it on the spot.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -30,6 +31,7 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
     """The newest revision shipped with this version of distillguard."""
     head = ScriptDirectory.from_config(_config()).get_current_head()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -74,3 +74,12 @@ class Tier(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     required_verification: Mapped[str] = mapped_column(String(16), default="none")
     limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class State(Base):
+    """Named counters; ``generation`` grows with every change that matters to authentication."""
+
+    __tablename__ = "dg_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from distillguard.controlplane import apikeys, migrator
 from distillguard.controlplane.database import create_database_engine, is_sqlite, storage_errors
 from distillguard.controlplane.identifiers import ACCOUNT_PREFIX, KEY_PREFIX, ORG_PREFIX, new_id
-from distillguard.controlplane.models import Account, ApiKey, Organization
+from distillguard.controlplane.models import Account, ApiKey, Organization, State
 from distillguard.controlplane.records import (
     PROGRAMS,
     AccountRecord,
@@ -52,7 +52,7 @@ class ControlPlaneStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self.tiers = TierTable(self._session)
+        self.tiers = TierTable(self._session, self._change)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool | None = None) -> ControlPlaneStore:
@@ -90,6 +90,7 @@ class ControlPlaneStore:
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
+        """A transaction for reading (or for writes the gateway need not notice)."""
         try:
             with (
                 storage_errors("accessing the control-plane database"),
@@ -100,6 +101,16 @@ class ControlPlaneStore:
             if isinstance(exc.__cause__, IntegrityError):
                 raise Conflict(f"the change conflicts with existing data: {exc}") from exc
             raise
+
+    @contextmanager
+    def _change(self) -> Iterator[Session]:
+        """A transaction that changes what authentication sees; bumps the generation counter."""
+        with self._session() as session:
+            yield session
+            session.flush()
+            session.execute(
+                update(State).where(State.name == "generation").values(value=State.value + 1)
+            )
 
     # -- organizations -------------------------------------------------------------------------
 
@@ -116,7 +127,7 @@ class ControlPlaneStore:
             status="active",
             created_at=datetime.now(UTC),
         )
-        with self._session() as session:
+        with self._change() as session:
             if session.get(Organization, row.org_id) is not None:
                 raise Conflict(f"organization {row.org_id} already exists")
             session.add(row)
@@ -141,7 +152,7 @@ class ControlPlaneStore:
         return self._set_org_status(org_id, "active", None)
 
     def _set_org_status(self, org_id: str, status: str, reason: str | None) -> OrgRecord:
-        with self._session() as session:
+        with self._change() as session:
             row = _get(session, Organization, org_id, "organization")
             row.status, row.status_reason = status, reason
             return _org(row)
@@ -198,7 +209,7 @@ class ControlPlaneStore:
             tier=tier,
             status="active",
         )
-        with self._session() as session:
+        with self._change() as session:
             if session.get(Account, row.account_id) is not None:
                 raise Conflict(f"account {row.account_id} already exists")
             if org_id is not None:
@@ -250,7 +261,7 @@ class ControlPlaneStore:
 
     def set_account_tier(self, account_id: str, tier: int) -> AccountRecord:
         """Move an account to ``tier``; refused if its verification is below the tier's need."""
-        with self._session() as session:
+        with self._change() as session:
             row = _get(session, Account, account_id, "account")
             row.tier = self.tiers.admissible(session, tier, row.verification)
             return _account(row)
@@ -259,7 +270,7 @@ class ControlPlaneStore:
         return self._update_account(account_id, verification=validate_verification(verification))
 
     def _update_account(self, account_id: str, **changes: Any) -> AccountRecord:
-        with self._session() as session:
+        with self._change() as session:
             row = _get(session, Account, account_id, "account")
             for name, value in changes.items():
                 setattr(row, name, value)
@@ -292,7 +303,7 @@ class ControlPlaneStore:
             created_at=now,
             expires_at=utc(expires_at) if expires_at is not None else None,
         )
-        with self._session() as session:
+        with self._change() as session:
             account = _get(session, Account, account_id, "account")
             if account.status != "active":
                 raise Conflict(
@@ -314,7 +325,7 @@ class ControlPlaneStore:
 
     def revoke_key(self, key_id: str) -> KeyRecord:
         """Revoke a key for good (revoking twice keeps the first time)."""
-        with self._session() as session:
+        with self._change() as session:
             row = _get(session, ApiKey, key_id, "API key")
             if row.revoked_at is None:
                 row.revoked_at = datetime.now(UTC)

@@ -29,8 +29,9 @@ SessionFactory = Callable[[], AbstractContextManager[Session]]
 class TierTable:
     """Operator-editable usage tiers (seeded with :func:`~distillguard.controlplane.tiers.default_tiers`)."""
 
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, changes: SessionFactory) -> None:
         self._sessions = sessions
+        self._changes = changes
 
     def all(self) -> list[TierSpec]:
         """Every tier, lowest first."""
@@ -44,7 +45,7 @@ class TierTable:
     def put(self, spec: TierSpec) -> TierSpec:
         """Create or replace one tier."""
         clean = _validated(spec)
-        with self._sessions() as session:
+        with self._changes() as session:
             _store(session, clean)
         return clean
 
@@ -54,7 +55,7 @@ class TierTable:
         validate_rule(rule)
         if amount is not None:
             validate_amount(amount, where=f"{scope}.{rule}")
-        with self._sessions() as session:
+        with self._changes() as session:
             row = _row(session, tier)
             limits = {s: dict(rules) for s, rules in row.limits.items()}
             if amount is None:
@@ -68,7 +69,7 @@ class TierTable:
 
     def delete(self, tier: int) -> None:
         """Delete a tier no account is on."""
-        with self._sessions() as session:
+        with self._changes() as session:
             row = _row(session, tier)
             _refuse_if_used(session, [tier])
             session.delete(row)
@@ -78,7 +79,7 @@ class TierTable:
         table = [_validated(spec) for spec in specs]
         if not table:
             raise InputError("a tier table needs at least one tier")
-        with self._sessions() as session:
+        with self._changes() as session:
             keep = {spec.tier for spec in table}
             gone = [n for n in session.scalars(select(Tier.tier)) if n not in keep]
             _refuse_if_used(session, gone)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from distillguard.controlplane.auth import CachedAuthenticator
 from distillguard.controlplane.principal import Authenticator, KeyStatus
 from distillguard.controlplane.store import ControlPlaneStore
-from distillguard.errors import AuthError, PermissionDenied
+from distillguard.errors import AuthError, PermissionDenied, StorageError
 
 
 class Clock:
@@ -128,14 +128,49 @@ def test_failed_refresh_keeps_the_last_snapshot(
     created = store.create_key(account.account_id)
     auth = CachedAuthenticator(store.engine)
     with store.engine.begin() as connection:
-        connection.execute(text("ALTER TABLE dg_api_keys RENAME TO dg_api_keys_away"))
+        connection.execute(text("ALTER TABLE dg_state RENAME TO dg_state_away"))
     try:
-        auth._refresh_logged()
+        with pytest.raises(StorageError, match="loading API keys"):
+            auth.refresh(force=True)
+        stop = auth.start_refresh_thread(0.02)
+        deadline = time.monotonic() + 5
+        while "refresh failed" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stop.set()
         assert "refresh failed" in caplog.text
         assert auth.authenticate(created.secret).account_id == account.account_id
     finally:
         with store.engine.begin() as connection:
-            connection.execute(text("ALTER TABLE dg_api_keys_away RENAME TO dg_api_keys"))
+            connection.execute(text("ALTER TABLE dg_state_away RENAME TO dg_state"))
+
+
+def test_refresh_skips_an_unchanged_database(store: ControlPlaneStore) -> None:
+    account = store.create_account()
+    clock = Clock()
+    auth = CachedAuthenticator(store.engine, clock=clock, full_reload_s=60)
+    assert auth.refresh() is False
+    store.record_key_use({})  # not a change that matters
+    assert auth.refresh() is False
+    created = store.create_key(account.account_id)
+    assert auth.refresh() is True
+    assert auth.authenticate(created.secret).account_id == account.account_id
+
+
+def test_changes_behind_the_stores_back_arrive_with_the_full_reload(
+    store: ControlPlaneStore,
+) -> None:
+    account = store.create_account()
+    created = store.create_key(account.account_id)
+    clock = Clock()
+    auth = CachedAuthenticator(store.engine, clock=clock, full_reload_s=60)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE dg_accounts SET status = 'suspended'"))
+    assert auth.refresh() is False
+    auth.authenticate(created.secret)
+    clock.now += 61
+    assert auth.refresh() is True
+    with pytest.raises(PermissionDenied):
+        auth.authenticate(created.secret)
 
 
 async def test_background_refresh_applies_revocation(store: ControlPlaneStore) -> None:
