@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from enforce_factories import NOW, make_action
@@ -91,7 +92,7 @@ STEP = st.tuples(
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(STEP, max_size=30))
-def test_replaying_the_log_rebuilds_the_state(steps: list[tuple]) -> None:
+def test_replaying_the_log_rebuilds_the_state(steps: list[tuple[Any, ...]]) -> None:
     enforcer = _enforcer()
     now = NOW
     model: dict[str, object] = {}  # subject -> action, kept by this test independently
@@ -112,6 +113,7 @@ def test_replaying_the_log_rebuilds_the_state(steps: list[tuple]) -> None:
             continue
         action = make_action(subject, kind, at=now, hours=hours)
         written = enforcer.apply([action], now=now, force=op == "force")
+        expected: str | None
         if current is None:
             expected = "apply"
         elif action.same_effect(current):  # type: ignore[arg-type]
