@@ -30,15 +30,16 @@ def _fill_days(series: Sequence[tuple[date, int]]) -> list[tuple[date, int]]:
     return [(first + timedelta(d), counts.get(first + timedelta(d), 0)) for d in range(days)]
 
 
-def _nice_max(value: int) -> int:
-    if value <= 5:
-        return 5
-    magnitude = 10 ** (len(str(value)) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        top = int(step * magnitude)
-        if top >= value:
-            return top
-    return value
+def _axis(value: int) -> tuple[int, int]:
+    """A round tick step and 4 or 5 ticks whose top is at least ``value``."""
+    magnitude = 1
+    while True:
+        for base in (1, 2, 5):
+            step = base * magnitude
+            for ticks in (4, 5):
+                if step * ticks >= value:
+                    return step, ticks
+        magnitude *= 10
 
 
 def human(value: float) -> str:
@@ -75,10 +76,11 @@ def daily_chart(
             "no requests in the loaded logs</text></svg>"
         )
         return Markup("".join(parts))
-    peak = _nice_max(max(n for _, n in days))
-    for i in range(5):
-        value = peak * i / 4
-        y = top + plot_h - plot_h * i / 4
+    step, ticks = _axis(max(n for _, n in days))
+    peak = step * ticks
+    for i in range(ticks + 1):
+        value = step * i
+        y = top + plot_h - plot_h * i / ticks
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'

@@ -173,6 +173,41 @@ class Dataset:
         total, *counts = rows[0]
         return int(total or 0), {n: int(c or 0) for n, c in zip(METHOD_NAMES, counts, strict=True)}
 
+    def decisions(self, campaign_id: str | None = None) -> dict[str, int]:
+        """Requests per gateway decision (``allow``, ``throttle``, ``block``, ...)."""
+        where, params = (
+            ("campaign_id = ?", [campaign_id]) if campaign_id else ("campaign_id <> ''", [])
+        )
+        rows = self._rows(
+            f"SELECT decision, sum(n) FROM camp_decision WHERE {where} GROUP BY decision"
+            " ORDER BY 2 DESC",
+            params,
+        )
+        return {d: int(n) for d, n in rows}
+
+    def programs(self, campaign_id: str | None = None) -> dict[str, int]:
+        """Accounts per sign-up program (``education``, ``startup``, ...) from the accounts file."""
+        where, params = (
+            ("m.campaign_id = ?", [campaign_id])
+            if campaign_id
+            else ("m.campaign_id IS NOT NULL", [])
+        )
+        rows = self._rows(
+            "SELECT a.program, count(*) FROM membership m JOIN accounts a USING (account_id)"
+            f" WHERE {where} GROUP BY a.program ORDER BY 2 DESC, 1",
+            params,
+        )
+        return {p: int(n) for p, n in rows}
+
+    def total_infrastructure(self, kind: str, limit: int = 10) -> list[InfraRow]:
+        """The most used values of one kind over every campaign together."""
+        rows = self._rows(
+            "SELECT value, sum(requests), sum(accounts) FROM camp_infra WHERE kind = ?"
+            " GROUP BY value ORDER BY 2 DESC, value LIMIT ?",
+            [kind, limit],
+        )
+        return [InfraRow(kind, v, int(r), int(a)) for v, r, a in rows]
+
     def samples(self, campaign_id: str, limit: int = 12) -> list[Sample]:
         """Prompts from distinct accounts of the campaign, so a shared template shows."""
         rows = self._rows(

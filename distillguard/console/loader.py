@@ -18,6 +18,7 @@ acct_infra per account and kind (prefix, ja4, ip, key, model, ua): value, reques
 camp_infra per campaign and kind: value, requests, accounts
 camp_method per campaign and method: requests showing it
 camp_sample per campaign: up to 12 prompts from distinct accounts
+camp_decision per campaign and gateway decision: requests, refused (status >= 400)
 ========== ==============================================================
 """
 
@@ -207,6 +208,10 @@ def build_aggregates(con: duckdb.DuckDBPyConnection) -> None:
         "      AS k FROM req WHERE campaign_id <> '' AND prompt <> ''"
         "  ) WHERE k = 1"
         f") WHERE rank <= {SAMPLES_PER_CAMPAIGN} ORDER BY campaign_id, rank"
+    )
+    con.execute(
+        "CREATE TABLE camp_decision AS SELECT campaign_id, coalesce(decision, 'allow') AS decision,"
+        " count(*) AS n, count(*) FILTER (WHERE status >= 400) AS refused FROM req GROUP BY ALL"
     )
     con.execute("DROP TABLE req")
     con.execute("CREATE INDEX acct_infra_value ON acct_infra (value)")

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 REVIEW_DAYS = 30
 
 
-def _entry(raw: AuditEntry) -> ActionEntry | None:
+def entry_from_audit(raw: AuditEntry) -> ActionEntry | None:
+    """An enforcement audit entry as a console :class:`ActionEntry` (None if not an account)."""
     change = raw.change
     kind, _, account_id = change.subject.partition(":")
     if kind != "account":
@@ -96,14 +97,16 @@ class EnforcementSink:
         out = []
         for raw in self.audit.entries():
             if raw.change.subject == subject:
-                entry = _entry(raw)
+                entry = entry_from_audit(raw)
                 if entry is not None:
                     out.append(entry)
         return out
 
     def recent(self, limit: int = 50) -> list[ActionEntry]:
         """The latest account actions in the audit log, newest first."""
-        entries = [e for e in (_entry(raw) for raw in self.audit.entries()) if e is not None]
+        entries = [
+            e for e in (entry_from_audit(raw) for raw in self.audit.entries()) if e is not None
+        ]
         return list(reversed(entries[-limit:]))
 
 
