@@ -37,10 +37,76 @@ from distillguard.enforce.actions import parse_time
 from distillguard.errors import InputError
 
 FREE_DOMAINS = frozenset(
-    ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "ymail.com", "aol.com", "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "mail.com", "yandex.ru", "yandex.com", "mail.ru", "qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "naver.com", "zoho.com", "tutanota.com"]
+    [
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "ymail.com",
+        "aol.com",
+        "icloud.com",
+        "me.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "mail.com",
+        "yandex.ru",
+        "yandex.com",
+        "mail.ru",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "sina.com",
+        "foxmail.com",
+        "naver.com",
+        "zoho.com",
+        "tutanota.com",
+    ]
 )
 DISPOSABLE_DOMAINS = frozenset(
-    ["mailinator.com", "guerrillamail.com", "guerrillamail.net", "sharklasers.com", "grr.la", "10minutemail.com", "temp-mail.org", "temp-mail.io", "tempmail.com", "tempmail.net", "yopmail.com", "yopmail.net", "trashmail.com", "trashmail.de", "getnada.com", "nada.email", "dispostable.com", "maildrop.cc", "throwawaymail.com", "fakeinbox.com", "mailnesia.com", "mintemail.com", "emailondeck.com", "mohmal.com", "tempr.email", "discard.email", "spamgourmet.com", "mailcatch.com", "moakt.com", "burnermail.io", "mail.tm", "tmpmail.org", "minuteinbox.com", "mytemp.email", "spam4.me", "wegwerfmail.de", "einrot.com"]
+    [
+        "mailinator.com",
+        "guerrillamail.com",
+        "guerrillamail.net",
+        "sharklasers.com",
+        "grr.la",
+        "10minutemail.com",
+        "temp-mail.org",
+        "temp-mail.io",
+        "tempmail.com",
+        "tempmail.net",
+        "yopmail.com",
+        "yopmail.net",
+        "trashmail.com",
+        "trashmail.de",
+        "getnada.com",
+        "nada.email",
+        "dispostable.com",
+        "maildrop.cc",
+        "throwawaymail.com",
+        "fakeinbox.com",
+        "mailnesia.com",
+        "mintemail.com",
+        "emailondeck.com",
+        "mohmal.com",
+        "tempr.email",
+        "discard.email",
+        "spamgourmet.com",
+        "mailcatch.com",
+        "moakt.com",
+        "burnermail.io",
+        "mail.tm",
+        "tmpmail.org",
+        "minuteinbox.com",
+        "mytemp.email",
+        "spam4.me",
+        "wegwerfmail.de",
+        "einrot.com",
+    ]
 )
 SPONSORED_PROGRAMS = frozenset({"education", "research", "startup"})
 _ACADEMIC = re.compile(r"(^|\.)(edu|ac)(\.[a-z]{2})?$")
