@@ -78,7 +78,7 @@ class Settings:
     upstream_key: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
-    db_url: str = "sqlite:///.dg/distillguard.db"
+    db_url: str | None = None  # None: $DG_DATABASE_URL, else sqlite:///.dg/distillguard.db
     limiter_url: str = "memory://"
     limiter_failure: Literal["open", "closed"] = "closed"
     log_dir: str = ".dg/logs"

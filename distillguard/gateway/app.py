@@ -98,6 +98,9 @@ class Gateway:
         self.default_max_tokens = default_max_tokens
         self.admin_app = admin_app
         self.startup = list(startup)
+        # Request ids: a random per-process prefix and a counter (unique, and no syscall).
+        self._id_prefix = "req_" + secrets.token_hex(6)
+        self._serial = 0
         self.shutdown = list(shutdown)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -184,8 +187,9 @@ class Gateway:
             client[0] if client else None, forwarded, ja4
         )
         retry_count = int(retries) if retries is not None and retries.isdigit() else None
+        self._serial += 1
         exchange = Exchange(
-            "req_" + secrets.token_hex(12),
+            f"{self._id_prefix}{self._serial:012x}",
             arrived,
             route.endpoint if route is not None else _fallback_endpoint(provider),
             path,

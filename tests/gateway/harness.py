@@ -3,8 +3,6 @@ uvicorn in a background thread, with an in-memory key table standing in for the 
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -12,13 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from distillguard.config import Settings, load_settings
 from distillguard.controlplane.principal import Principal, TierLimits
 from distillguard.errors import AuthError, PermissionDenied
 from distillguard.gateway.app import Gateway
 from distillguard.gateway.assembly import build_gateway
+from distillguard.gateway.server import BackgroundServer
 from distillguard.mockllm import MockLLM
 from distillguard.ratelimit.storage.memory import MemoryLimiter
 
@@ -60,49 +57,7 @@ def default_keys(tier: TierLimits = TIER) -> KeyTable:
     return KeyTable({GOOD: principal(tier=tier), DENIED: "API key key_revoked has been revoked"})
 
 
-def free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-class ServerThread:
-    """Runs an ASGI app under uvicorn in a daemon thread on a free loopback port."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = free_socket()
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app,
-            loop="asyncio",
-            http="httptools",
-            lifespan="on",
-            access_log=False,
-            proxy_headers=False,
-            log_config=None,
-            log_level="warning",
-            timeout_graceful_shutdown=2,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
+ServerThread = BackgroundServer
 
 
 @dataclass

@@ -1,0 +1,254 @@
+"""Throughput and added latency of the gateway, measured with wrk on loopback.
+
+Starts the mock upstream and the gateway as separate processes (``distillguard mock-upstream``
+and ``distillguard serve``) with auth, rate limits and request logging on, then drives
+``POST /v1/chat/completions`` with wrk (``apt-get install -y wrk``):
+
+* one client (``-c1``): p50/p99 latency direct to the mock and through the gateway; the
+  difference of the p50s is what the gateway adds;
+* many clients (``-c64``): requests per second through one gateway process;
+
+once with the in-memory limiter and once with Redis (``--redis URL``, default the local
+server). ``--litellm PATH`` also measures a LiteLLM proxy (its ``litellm`` binary in a
+separate venv, 1 worker, no limits) in front of the same mock.
+
+Run: ``.venv/bin/python benchmarks/gateway.py [--duration 10] [--redis redis://127.0.0.1:6379/14]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from distillguard.controlplane.store import ControlPlaneStore
+from distillguard.controlplane.tiers import TierSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+BODY = {
+    "model": "mock-1",
+    "max_tokens": 64,
+    "messages": [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "Explain in one sentence what a rate limiter does."},
+    ],
+}
+_UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def start(args: list[str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    handle = open(log, "ab")  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_port(port, proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def prepare_db(workdir: Path) -> tuple[str, str]:
+    """A SQLite control plane with one key on a tier high enough not to throttle the run."""
+    url = f"sqlite:///{workdir / 'dg.db'}"
+    store = ControlPlaneStore.open(url)
+    big = 10**9
+    limits = {
+        scope: {"rpm": big, "itpm": big, "otpm": big, "concurrent": 100_000}
+        for scope in ("key", "account", "org", "ip", "ip24", "ip48")
+    }
+    store.tiers.put(TierSpec(tier=99, name="bench", limits=limits))
+    org = store.create_org("bench")
+    account = store.create_account(org_id=org.org_id, tier=99, verification="org")
+    key = store.create_key(account.account_id)
+    store.close()
+    return url, key.secret
+
+
+def lua_script(workdir: Path, key: str) -> Path:
+    path = workdir / "post.lua"
+    body = json.dumps(BODY).replace("\\", "\\\\").replace('"', '\\"')
+    path.write_text(
+        'wrk.method = "POST"\n'
+        f'wrk.body = "{body}"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {key}"\n'
+    )
+    return path
+
+
+def wrk(url: str, script: Path, connections: int, duration: float) -> dict[str, float]:
+    threads = 1 if connections == 1 else 2
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(int(duration), 1)}s",
+        "--latency",
+        "-s",
+        str(script),
+        url + "/v1/chat/completions",
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result: dict[str, float] = {}
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    result["rps"] = float(match.group(1)) if match else 0.0
+    for pct in ("50", "99"):
+        found = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if found:
+            result[f"p{pct}_ms"] = float(found.group(1)) * _UNIT[found.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["non_2xx"] = float(errors.group(1)) if errors else 0.0
+    return result
+
+
+def measure(name: str, url: str, script: Path, duration: float) -> dict[str, Any]:
+    wrk(url, script, 8, 2)  # warm-up: connection pools, caches
+    single = wrk(url, script, 1, duration)
+    many = wrk(url, script, 64, duration)
+    row = {
+        "target": name,
+        "p50_ms_1client": round(single.get("p50_ms", 0.0), 3),
+        "p99_ms_1client": round(single.get("p99_ms", 0.0), 3),
+        "rps_1client": round(single["rps"]),
+        "rps_64clients": round(many["rps"]),
+        "p50_ms_64clients": round(many.get("p50_ms", 0.0), 3),
+        "non_2xx": int(single["non_2xx"] + many["non_2xx"]),
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="'' to skip")
+    parser.add_argument("--log-format", default="jsonl.gz")
+    parser.add_argument("--litellm", default=None, help="path of a litellm binary (other venv)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    python = sys.executable
+    workdir = Path(tempfile.mkdtemp(prefix="dg-bench-"))
+    db_url, key = prepare_db(workdir)
+    script = lua_script(workdir, key)
+    mock_port = free_port()
+    mock = start(
+        [python, "-m", "distillguard", "mock-upstream", "--port", str(mock_port)],
+        mock_port,
+        workdir / "mock.log",
+    )
+    mock_url = f"http://127.0.0.1:{mock_port}"
+    limiters = [("memory", "memory://")]
+    if args.redis:
+        limiters.append(("redis", args.redis))
+    try:
+        rows = [measure("mock upstream (direct)", mock_url, script, args.duration)]
+        for name, limiter in limiters:
+            port = free_port()
+            gateway = start(
+                [
+                    python,
+                    "-m",
+                    "distillguard",
+                    "serve",
+                    "--upstream",
+                    mock_url,
+                    "--db",
+                    db_url,
+                    "--limiter",
+                    limiter,
+                    "--log-dir",
+                    str(workdir / f"logs-{name}"),
+                    "--log-format",
+                    args.log_format,
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                port,
+                workdir / f"gateway-{name}.log",
+            )
+            try:
+                rows.append(
+                    measure(f"gateway ({name} limiter)", f"http://127.0.0.1:{port}", script, args.duration)
+                )
+            finally:
+                stop(gateway)
+        if args.litellm:
+            rows.append(run_litellm(args.litellm, mock_url, workdir, script, args.duration))
+    finally:
+        stop(mock)
+    direct = rows[0]["p50_ms_1client"]
+    print("\nsummary (added p50 = through - direct, one client):")
+    for row in rows[1:]:
+        added = row["p50_ms_1client"] - direct
+        print(f"  {row['target']:<28} {row['rps_64clients']:>6} req/s   added p50 {added:+.3f} ms")
+    logs = sum(1 for _ in workdir.glob("logs-*/requests-*"))
+    print(f"  request-log segments written: {logs} (in {workdir})")
+
+
+def run_litellm(binary: str, mock_url: str, workdir: Path, script: Path, duration: float) -> Any:
+    config = workdir / "litellm.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: mock-1\n"
+        "    litellm_params:\n"
+        "      model: openai/mock-1\n"
+        f"      api_base: {mock_url}/v1\n"
+        "      api_key: none\n"
+    )
+    port = free_port()
+    env = dict(os.environ, LITELLM_LOG="ERROR")
+    proc = subprocess.Popen(
+        [binary, "--config", str(config), "--port", str(port), "--num_workers", "1"],
+        stdout=open(workdir / "litellm.log", "ab"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        wait_port(port, proc, timeout=120)
+        time.sleep(2)
+        return measure("litellm proxy (1 worker)", f"http://127.0.0.1:{port}", script, duration)
+    finally:
+        stop(proc)
+
+
+if __name__ == "__main__":
+    main()
