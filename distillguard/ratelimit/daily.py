@@ -42,13 +42,14 @@ class DailyCounters:
             self.day = day
             self.counts = {}
 
-    def take(self, key: str, cost: int, limit: int) -> bool:
-        """Charge ``cost`` if the day's count stays within ``limit``."""
+    def take(self, key: str, cost: int, limit: int) -> int:
+        """Charge ``cost`` if the day's count stays within ``limit``; return the new count,
+        or -1 (nothing charged)."""
         count = self.counts.get(key, 0) + cost
         if count <= limit:
             self.counts[key] = count
-            return True
-        return False
+            return count
+        return -1
 
     def give_back(self, key: str, cost: int) -> None:
         """Undo a :meth:`take` (all-or-nothing rollback)."""

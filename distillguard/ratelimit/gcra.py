@@ -22,6 +22,7 @@ reservation); the bucket then refuses until it has drained below the capacity ag
 from __future__ import annotations
 
 from distillguard.errors import ConfigurationError
+from distillguard.ratelimit.base import Rule
 
 US = 1_000_000
 
@@ -40,55 +41,77 @@ def validate(name: str, limit: int, period_s: float) -> None:
 
 
 class Bucket:
-    """One counter of a rate rule: its ``level`` measured at ``stamp`` (microseconds)."""
+    """One counter of a rate rule: its ``level`` measured at ``stamp`` (microseconds).
 
-    __slots__ = ("level", "stamp")
+    The rule's constants are bound to the bucket (:meth:`bind`) so that the hot path reads
+    attributes instead of recomputing them; a counter shared by subjects of different tiers
+    (an address, a network) is re-bound when the rule object changes.
+    """
 
-    def __init__(self, stamp: int) -> None:
+    __slots__ = ("capacity", "drain_per_s", "level", "limit", "period", "rule", "stamp")
+
+    def __init__(self, rule: Rule, stamp: int) -> None:
         self.level = 0
         self.stamp = stamp
+        self.bind(rule)
 
-    def drain(self, limit: int, now: int) -> int:
+    def bind(self, rule: Rule) -> None:
+        """Use ``rule``'s limit and period from now on."""
+        validate(rule.name, rule.limit, rule.period_s)
+        self.rule = rule
+        self.limit = rule.limit
+        self.period = period_us(rule.period_s)
+        self.capacity = self.limit * self.period
+        # level / drain_per_s = seconds until full again (0.0 for a limit of 0)
+        self.drain_per_s = self.limit * US if self.limit else float("inf")
+
+    def drain(self, now: int) -> int:
         """Bring the level to ``now`` and return it (never below zero)."""
-        elapsed = now - self.stamp
-        if elapsed > 0:
-            level = self.level - elapsed * limit
+        if now > self.stamp:
+            level = self.level - (now - self.stamp) * self.limit
             self.level = level if level > 0 else 0
             self.stamp = now
         return self.level
 
-    def take(self, cost: int, limit: int, period: int, now: int) -> bool:
-        """Charge ``cost`` if it fits under the capacity; return whether it did."""
-        level = self.drain(limit, now) + cost * period
-        if level <= limit * period:
+    def take(self, cost: int, now: int) -> int:
+        """Charge ``cost`` if it fits; return the new level, or -1 (nothing charged)."""
+        level = self.level
+        stamp = self.stamp
+        if now > stamp:
+            if level:
+                level -= (now - stamp) * self.limit
+                if level < 0:
+                    level = 0
+            stamp = now
+        level += cost * self.period
+        if level <= self.capacity:
             self.level = level
-            return True
-        return False
+            self.stamp = stamp
+            return level
+        return -1
 
-    def give_back(self, cost: int, period: int) -> None:
+    def give_back(self, cost: int) -> None:
         """Undo a :meth:`take` made at the same instant (all-or-nothing rollback)."""
-        level = self.level - cost * period
+        level = self.level - cost * self.period
         self.level = level if level > 0 else 0
 
-    def adjust(self, delta: int, limit: int, period: int, now: int) -> None:
+    def adjust(self, delta: int, now: int) -> None:
         """Correct a reserved cost by ``delta`` units, up or down (never below zero)."""
-        level = self.drain(limit, now) + delta * period
+        level = self.drain(now) + delta * self.period
         self.level = level if level > 0 else 0
 
-    def remaining(self, limit: int, period: int) -> int:
-        """Whole units that still fit now."""
-        left = (limit * period - self.level) // period
+    def remaining(self) -> int:
+        """Whole units that still fit now (after :meth:`drain`)."""
+        left = (self.capacity - self.level) // self.period
         return left if left > 0 else 0
 
-    def reset_us(self, limit: int) -> int:
-        """Microseconds until the bucket is full again."""
-        if limit <= 0:
-            return 0
-        return -(-self.level // limit)
+    def reset_us(self) -> int:
+        """Microseconds until the bucket is full again (after :meth:`drain`)."""
+        return -(-self.level // self.limit) if self.limit else 0
 
-    def retry_us(self, cost: int, limit: int, period: int) -> int | None:
+    def retry_us(self, cost: int) -> int | None:
         """Microseconds until ``cost`` fits (0 if it fits now); ``None`` if it never can."""
-        if cost > limit:
+        if cost > self.limit:
             return None
-        excess = self.level + cost * period - limit * period
-        return -(-excess // limit) if excess > 0 else 0
+        excess = self.level + cost * self.period - self.capacity
+        return -(-excess // self.limit) if excess > 0 else 0

@@ -11,8 +11,8 @@ def test_day_arithmetic() -> None:
 
 def test_counters_cap_roll_and_correct() -> None:
     counters = DailyCounters(DAY_US * 7)
-    assert counters.take("k", 3, 5)
-    assert not counters.take("k", 3, 5)
+    assert counters.take("k", 3, 5) == 3
+    assert counters.take("k", 3, 5) == -1
     counters.give_back("k", 3)
     assert counters.count("k") == 0
     counters.take("k", 4, 5)

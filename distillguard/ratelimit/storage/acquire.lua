@@ -2,7 +2,9 @@
 -- KEYS[1]      lease record key
 -- KEYS[2..n+1] demand keys
 -- ARGV[1] lease id, ARGV[2] lease lifetime (µs), ARGV[3] concurrency retry hint (µs)
--- then 4 values per demand: kind ("r" rate, "d" daily, "c" concurrency), limit, period (µs), cost
+-- ARGV[4] one line per demand: "kind limit period cost", kind r (rate), d (daily) or
+--         c (concurrency), period in µs (one argument instead of four per demand: the
+--         client encodes far fewer arguments)
 -- Returns {allowed (1/0), blocking demand index (0 = none), then per demand:
 --          remaining, reset (µs), retry_after (µs; -1 = never, -2 = not blocking)}
 -- Arithmetic mirrors distillguard/ratelimit/{gcra,daily,concurrency}.py exactly (integers < 2^53).
@@ -16,6 +18,16 @@ local lifetime = tonumber(ARGV[2])
 local hint = tonumber(ARGV[3])
 local n = #KEYS - 1
 local fmt = string.format
+local K, L, P, C = {}, {}, {}, {}
+for kind, limit, period, cost in string.gmatch(ARGV[4], '(%a) (%d+) (%d+) (%d+)') do
+  K[#K + 1] = kind
+  L[#L + 1] = tonumber(limit)
+  P[#P + 1] = tonumber(period)
+  C[#C + 1] = tonumber(cost)
+end
+if #K ~= n then
+  return redis.error_reply('distillguard acquire: ' .. #K .. ' demand specs for ' .. n .. ' keys')
+end
 
 local level = {}   -- current value per key: rate level, daily count, concurrency slots used
 local result = {}  -- per demand: remaining, reset, retry when charged
@@ -62,9 +74,7 @@ end
 local charged = {}
 for i = 1, n do
   local key = KEYS[i + 1]
-  local a = 4 * i
-  local kind, limit = ARGV[a], tonumber(ARGV[a + 1])
-  local period, cost = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local kind, limit, period, cost = K[i], L[i], P[i], C[i]
   local cur = level[key]
   if cur == nil then
     cur = load(kind, key, limit)
@@ -91,9 +101,7 @@ local out = {0, 0}
 local worst = -2
 for i = 1, n do
   local key = KEYS[i + 1]
-  local a = 4 * i
-  local kind, limit = ARGV[a], tonumber(ARGV[a + 1])
-  local period, cost = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local kind, limit, period, cost = K[i], L[i], P[i], C[i]
   local new = charged[i]
   local left, reset
   local retry = -2
@@ -139,9 +147,7 @@ local expiry = fmt('%.0f', now + lifetime)
 local written = {}
 for i = 1, n do
   local key = KEYS[i + 1]
-  local a = 4 * i
-  local kind, limit = ARGV[a], tonumber(ARGV[a + 1])
-  local period, cost = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local kind, limit, period, cost = K[i], L[i], P[i], C[i]
   if kind == 'r' then
     if not written[key] then
       written[key] = true

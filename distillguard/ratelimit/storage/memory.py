@@ -24,6 +24,7 @@ from distillguard.ratelimit.base import Decision, Demand, Lease, LimitKind, Limi
 from distillguard.ratelimit.concurrency import DEFAULT_LEASE_TTL_S, Slots
 from distillguard.ratelimit.daily import DAY_US, DailyCounters, until_midnight_us
 from distillguard.ratelimit.gcra import US, Bucket
+from distillguard.ratelimit.records import admitted, state
 
 _RATE = LimitKind.RATE
 _DAILY = LimitKind.DAILY
@@ -80,50 +81,53 @@ class MemoryLimiter:
             daily.roll(now)
         buckets = self._buckets
         lease_id = f"m{next(self._ids)}"
-        expiry = now + self._lease_us
         states = []
         for demand in demands:
             rule = demand.rule
             kind = rule.kind
-            limit = rule.limit
             if kind is _RATE:
-                bucket = buckets.get(demand.key) or self._bucket(demand, now)
-                period = gcra.period_us(rule.period_s)
-                if not bucket.take(demand.cost, limit, period, now):
+                bucket = buckets.get(demand.key)
+                if bucket is None or bucket.rule is not rule:
+                    bucket = self._bucket(demand, now)
+                level = bucket.take(demand.cost, now)
+                if level < 0:
                     break
-                states.append(
-                    LimitState(demand, bucket.remaining(limit, period), bucket.reset_us(limit) / US)
-                )
+                left = (bucket.capacity - level) // bucket.period
+                states.append(state(demand, left, level / bucket.drain_per_s))
             elif kind is _DAILY:
-                if not daily.take(demand.key, demand.cost, limit):
+                count = daily.take(demand.key, demand.cost, rule.limit)
+                if count < 0:
                     break
-                left = limit - daily.counts[demand.key]
-                reset = until_midnight_us(now) / US if left < limit else 0.0
-                states.append(LimitState(demand, left if left > 0 else 0, reset))
+                left = rule.limit - count
+                reset = until_midnight_us(now) / US if count else 0.0
+                states.append(state(demand, left, reset))
             else:
                 slots = self._slots.get(demand.key)
                 if slots is None:
                     slots = self._slots[demand.key] = Slots()
-                if not slots.take(lease_id, demand.cost, limit, now, expiry):
+                limit = rule.limit
+                if not slots.take(lease_id, demand.cost, limit, now, now + self._lease_us):
                     break
-                states.append(LimitState(demand, slots.remaining(limit), 0.0))
+                states.append(state(demand, limit - slots.used, 0.0))
         else:
             self._leases[lease_id] = now
-            lease = Lease(lease_id, demands if type(demands) is tuple else tuple(demands))
-            return Decision(True, tuple(states), None, lease)
+            held = demands if type(demands) is tuple else tuple(demands)
+            return admitted(lease_id, held, tuple(states))
         self._give_back(demands, len(states), lease_id)
         return self._refusal(demands, now)
 
     def _bucket(self, demand: Demand, now: int) -> Bucket:
-        bucket = self._old_buckets.pop(demand.key, None)
+        """The bucket of ``demand`` bound to its rule: found, promoted or created."""
+        key = demand.key
+        bucket = self._buckets.get(key) or self._old_buckets.pop(key, None)
         if bucket is None:
-            rule = demand.rule
-            gcra.validate(rule.name, rule.limit, rule.period_s)
-            bucket = Bucket(now)
-            period = gcra.period_us(rule.period_s)
-            if period > self._rotation_us:
-                self._rotation_us = period
-        self._buckets[demand.key] = bucket
+            bucket = Bucket(demand.rule, now)
+        elif bucket.rule is not demand.rule:
+            bucket.drain(now)
+            bucket.bind(demand.rule)
+        if bucket.period > self._rotation_us:
+            self._rotation_us = bucket.period
+        self._buckets[key] = bucket
         return bucket
 
     def _find_bucket(self, key: str) -> Bucket | None:
@@ -133,9 +137,7 @@ class MemoryLimiter:
         for demand in demands[:taken]:
             kind = demand.rule.kind
             if kind is _RATE:
-                self._buckets[demand.key].give_back(
-                    demand.cost, gcra.period_us(demand.rule.period_s)
-                )
+                self._buckets[demand.key].give_back(demand.cost)
             elif kind is _DAILY:
                 self._daily.give_back(demand.key, demand.cost)
             else:
@@ -150,12 +152,11 @@ class MemoryLimiter:
             limit, cost = rule.limit, demand.cost
             retry: float | None
             if rule.kind is _RATE:
-                period = gcra.period_us(rule.period_s)
-                bucket = self._find_bucket(demand.key) or Bucket(now)
-                bucket.drain(limit, now)
-                remaining = bucket.remaining(limit, period)
-                reset = bucket.reset_us(limit) / US
-                retry_us = bucket.retry_us(cost, limit, period)
+                bucket = self._bucket(demand, now)
+                bucket.drain(now)
+                remaining = bucket.remaining()
+                reset = bucket.reset_us() / US
+                retry_us = bucket.retry_us(cost)
                 retry = None if retry_us is None else retry_us / US
                 fits = retry_us == 0
             elif rule.kind is _DAILY:
@@ -173,12 +174,12 @@ class MemoryLimiter:
                 fits = slots.used + cost <= limit
                 retry = None if cost > limit else self._concurrency_retry_s
             if fits:
-                states.append(LimitState(demand, remaining, reset))
+                states.append(state(demand, remaining, reset))
                 continue
-            state = LimitState(demand, remaining, reset, retry)
-            states.append(state)
-            if blocking is None or _later(state.retry_after_s, blocking.retry_after_s):
-                blocking = state
+            blocked = state(demand, remaining, reset, retry)
+            states.append(blocked)
+            if blocking is None or _later(retry, blocking.retry_after_s):
+                blocking = blocked
         return Decision(False, tuple(states), blocking)
 
     async def settle(self, lease: Lease, actual: Mapping[str, int]) -> None:
@@ -202,12 +203,9 @@ class MemoryLimiter:
                 continue
             delta = real - demand.cost
             if rule.kind is _RATE:
-                bucket = self._find_bucket(demand.key)
-                if bucket is None:
-                    if delta < 0:
-                        continue
-                    bucket = self._bucket(demand, now)
-                bucket.adjust(delta, rule.limit, gcra.period_us(rule.period_s), now)
+                if delta < 0 and self._find_bucket(demand.key) is None:
+                    continue  # already full again and forgotten
+                self._bucket(demand, now).adjust(delta, now)
             else:
                 self._daily.adjust(demand.key, delta, day)
 

@@ -37,8 +37,9 @@ from redis.exceptions import NoScriptError, RedisError
 
 from distillguard.errors import ConfigurationError, StorageError
 from distillguard.ratelimit import gcra
-from distillguard.ratelimit.base import Decision, Demand, Lease, LimitKind, LimitState
+from distillguard.ratelimit.base import Decision, Demand, Lease, LimitKind
 from distillguard.ratelimit.concurrency import DEFAULT_LEASE_TTL_S
+from distillguard.ratelimit.records import state
 from distillguard.ratelimit.storage.memory import _check_actual
 
 _KIND_CODE = {LimitKind.RATE: "r", LimitKind.DAILY: "d", LimitKind.CONCURRENCY: "c"}
@@ -79,10 +80,12 @@ class RedisLimiter:
         key_prefix: str = "dg:rl:",
         lease_ttl_s: float = DEFAULT_LEASE_TTL_S,
         concurrency_retry_s: float = 1.0,
+        timeout_s: float = 0.5,
     ) -> None:
         if not lease_ttl_s > 0:
             raise ConfigurationError(f"lease_ttl_s must be > 0, got {lease_ttl_s}")
         self._client: Any = client
+        self._timeout_s = timeout_s
         self._lease_prefix = f"{key_prefix}lease:"
         self._lease_us = str(gcra.period_us(lease_ttl_s))
         self._hint_us = str(gcra.period_us(concurrency_retry_s))
@@ -100,20 +103,23 @@ class RedisLimiter:
         key_prefix: str = "dg:rl:",
         lease_ttl_s: float = DEFAULT_LEASE_TTL_S,
         concurrency_retry_s: float = 1.0,
+        timeout_s: float = 0.5,
         **options: Any,
     ) -> RedisLimiter:
         """Connect lazily to ``url``; ``options`` go to ``redis.asyncio.Redis``.
 
-        Timeouts default to 0.5 s and the driver does not retry by itself: a failure is
-        reported at once so that :mod:`distillguard.ratelimit.failover` can decide. At most
-        ``max_connections`` (64) connections are opened; more concurrent calls wait up to
-        ``timeout`` (1 s) for a free one.
+        Every call is bounded by ``timeout_s`` (0.5 s; one ``asyncio.timeout`` per call,
+        cheaper than the driver's per-socket-operation timeouts, which are off by default)
+        and the driver does not retry by itself: a failure is reported at once so that
+        :mod:`distillguard.ratelimit.failover` can decide. At most
+        ``max_connections`` (64) connections are opened; more concurrent calls wait for a
+        free one (within ``timeout_s``).
         """
-        options.setdefault("socket_timeout", 0.5)
-        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", None)
+        options.setdefault("socket_connect_timeout", timeout_s)
         options.setdefault("retry", Retry(NoBackoff(), 0))
         options.setdefault("max_connections", 64)
-        options.setdefault("timeout", 1.0)  # waiting for a free pooled connection
+        options.setdefault("timeout", None)  # waiting for a pooled connection: within timeout_s
         try:
             pool: Any = aioredis.BlockingConnectionPool.from_url(url, **options)
             redis_class: Any = aioredis.Redis  # the installed stubs predate from_pool
@@ -125,35 +131,47 @@ class RedisLimiter:
             key_prefix=key_prefix,
             lease_ttl_s=lease_ttl_s,
             concurrency_retry_s=concurrency_retry_s,
+            timeout_s=timeout_s,
         )
 
     async def acquire(self, demands: Sequence[Demand]) -> Decision:
         """Admit all ``demands`` or none, atomically across every process sharing Redis."""
         lease_id = f"{self._id_prefix}{next(self._ids)}"
         keys = [self._lease_prefix + lease_id]
-        args: list[Any] = [lease_id, self._lease_us, self._hint_us]
+        specs = []
         for demand in demands:
             rule = demand.rule
             if rule.limit < 0 or not rule.period_s > 0:
                 gcra.validate(rule.name, rule.limit, rule.period_s)
             keys.append(demand.key)
-            args += (_KIND_CODE[rule.kind], rule.limit, gcra.period_us(rule.period_s), demand.cost)
+            specs.append(
+                f"{_KIND_CODE[rule.kind]} {rule.limit} {round(rule.period_s * _US)} {demand.cost}"
+            )
         lease = Lease(lease_id, demands if type(demands) is tuple else tuple(demands))
         try:
-            reply = await self._acquire.run(self._client, len(keys), *keys, *args)
+            async with asyncio.timeout(self._timeout_s):
+                reply = await self._acquire.run(
+                    self._client,
+                    len(keys),
+                    *keys,
+                    lease_id,
+                    self._lease_us,
+                    self._hint_us,
+                    "\n".join(specs),
+                )
         except asyncio.CancelledError:
             self._release_in_background(lease)
             raise
-        except (RedisError, OSError) as exc:
+        except (RedisError, OSError) as exc:  # TimeoutError is an OSError
             self._release_in_background(lease)
-            raise StorageError(f"Redis limiter acquire failed: {exc}") from exc
+            raise StorageError(f"Redis limiter acquire failed: {exc!r}") from exc
         return _decision(reply, lease)
 
     async def settle(self, lease: Lease, actual: Mapping[str, int]) -> None:
         """Release the lease's slots and correct its reservations; a second call does nothing."""
         _check_actual(actual)
         keys = [self._lease_prefix + lease.id]
-        args: list[Any] = [lease.id]
+        specs = []
         for index, demand in enumerate(lease.demands, 1):
             rule = demand.rule
             if rule.kind is LimitKind.CONCURRENCY:
@@ -164,18 +182,15 @@ class RedisLimiter:
                     continue
                 delta = real - demand.cost
             keys.append(demand.key)
-            args += (
-                _KIND_CODE[rule.kind],
-                index,
-                rule.limit,
-                gcra.period_us(rule.period_s),
-                demand.cost,
-                delta,
+            specs.append(
+                f"{_KIND_CODE[rule.kind]} {index} {rule.limit} {round(rule.period_s * _US)} "
+                f"{demand.cost} {delta}"
             )
         try:
-            await self._settle.run(self._client, len(keys), *keys, *args)
+            async with asyncio.timeout(self._timeout_s):
+                await self._settle.run(self._client, len(keys), *keys, lease.id, "\n".join(specs))
         except (RedisError, OSError) as exc:
-            raise StorageError(f"Redis limiter settle failed: {exc}") from exc
+            raise StorageError(f"Redis limiter settle failed: {exc!r}") from exc
 
     def _release_in_background(self, lease: Lease) -> None:
         """Settle a lease whose acquire may or may not have run (the reply was lost)."""
@@ -194,7 +209,8 @@ class RedisLimiter:
     async def check(self) -> None:
         """Ping the server; raise :class:`StorageError` when it does not answer."""
         try:
-            await self._client.ping()
+            async with asyncio.timeout(self._timeout_s):
+                await self._client.ping()
         except (RedisError, OSError) as exc:
             raise StorageError(f"Redis limiter storage is not reachable: {exc}") from exc
 
@@ -206,20 +222,19 @@ class RedisLimiter:
 
 
 def _decision(reply: list[int], lease: Lease) -> Decision:
-    allowed = reply[0] == 1
-    blocking_index = reply[1]
-    states = []
-    blocking: LimitState | None = None
-    position = 2
-    for index, demand in enumerate(lease.demands, 1):
-        remaining, reset_us, retry_us = reply[position : position + 3]
-        position += 3
-        if index == blocking_index:
-            retry = None if retry_us == -1 else retry_us / _US
-            blocking = LimitState(demand, remaining, reset_us / _US, retry)
-            states.append(blocking)
-        else:
-            states.append(LimitState(demand, remaining, reset_us / _US))
-    if allowed:
+    blocking_index = reply[1] - 1
+    states = [
+        state(demand, remaining, reset_us / _US)
+        for demand, remaining, reset_us in zip(lease.demands, reply[2::3], reply[3::3], strict=True)
+    ]
+    if reply[0] == 1:
         return Decision(True, tuple(states), None, lease)
+    blocking = None
+    if blocking_index >= 0:
+        retry_us = reply[4 + 3 * blocking_index]
+        old = states[blocking_index]
+        blocking = state(
+            old.demand, old.remaining, old.reset_s, None if retry_us == -1 else retry_us / _US
+        )
+        states[blocking_index] = blocking
     return Decision(False, tuple(states), blocking)

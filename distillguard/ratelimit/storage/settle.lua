@@ -2,8 +2,9 @@
 -- the lease record is deleted by the first settle; later ones find nothing and return 0.
 -- KEYS[1]      lease record key (its value is the UTC day the lease was charged on)
 -- KEYS[2..n+1] demand keys that need work
--- ARGV[1] lease id, then 6 values per demand: kind, index in the lease, limit, period (µs),
---         cost charged, delta (real cost - charged; ignored for concurrency)
+-- ARGV[1] lease id, ARGV[2] one line per demand: "kind index limit period cost delta" with
+--         the demand's index in the lease, period in µs, the cost charged and delta = real
+--         cost - charged (ignored for concurrency)
 local day = redis.call('GET', KEYS[1])
 if not day then return 0 end
 redis.call('DEL', KEYS[1])
@@ -11,12 +12,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local lease = ARGV[1]
 local fmt = string.format
-for i = 1, #KEYS - 1 do
-  local key = KEYS[i + 1]
-  local a = 6 * i - 4
-  local kind, index = ARGV[a], ARGV[a + 1]
-  local limit, period = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local cost, delta = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
+local i = 1
+for kind, index, limit, period, cost, delta in
+    string.gmatch(ARGV[2], '(%a) (%d+) (%d+) (%d+) (%d+) (%-?%d+)') do
+  i = i + 1
+  local key = KEYS[i]
+  limit, period = tonumber(limit), tonumber(period)
+  cost, delta = tonumber(cost), tonumber(delta)
   if kind == 'c' then
     for j = 1, cost do
       redis.call('ZREM', key, lease .. '/' .. index .. '/' .. j)
