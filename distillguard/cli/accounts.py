@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import click
+import orjson
 
 from distillguard.cli.dbopt import (
     db_option,
@@ -199,6 +203,87 @@ def export(output: str, no_email: bool, db_url: str | None) -> None:
             except OSError as exc:
                 raise InputError(f"cannot write {output}: {exc.strerror}") from exc
     click.echo(f"exported {count} account(s)", err=True)
+
+
+@accounts.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--create-keys",
+    "keys_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Create one API key per imported account and write them (secrets!) to this JSONL file.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write rejected records (default: beside PATH, *.rejects.jsonl).",
+)
+@db_option
+@json_option
+def import_(
+    path: Path, keys_path: Path | None, rejects_path: Path | None, db_url: str | None, as_json: bool
+) -> None:
+    """Import dg.account.v1 JSON Lines (.jsonl or .jsonl.gz); bad records are set aside."""
+    from distillguard.controlplane.accountimport import import_accounts
+
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as lines, open_store(db_url) as store:
+            report = import_accounts(store, lines, create_keys=keys_path is not None)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    if keys_path is not None:
+        _write_private(
+            keys_path,
+            [
+                {"account_id": k.record.account_id, "key_id": k.record.key_id, "api_key": k.secret}
+                for k in report.keys
+            ],
+        )
+    if report.rejects:
+        rejects_path = rejects_path or path.with_name(
+            path.name.removesuffix(".gz") + ".rejects.jsonl"
+        )
+        try:
+            rejects_path.write_bytes(
+                b"".join(
+                    orjson.dumps({"source": str(path), **r.to_dict()}) + b"\n"
+                    for r in report.rejects
+                )
+            )
+        except OSError as exc:
+            raise InputError(f"cannot write {rejects_path}: {exc.strerror}") from exc
+    summary = {
+        "imported": len(report.imported),
+        "rejected": len(report.rejects),
+        "reasons": report.reasons(),
+        "keys": len(report.keys),
+        "rejects_file": str(rejects_path) if report.rejects else None,
+    }
+    if as_json:
+        echo_json(summary)
+        return
+    click.echo(f"imported {summary['imported']} account(s) from {path}")
+    if report.keys:
+        click.echo(f"created {len(report.keys)} key(s) in {keys_path} (keep this file secret)")
+    if report.rejects:
+        reasons = ", ".join(
+            f"{reason}: {count}" for reason, count in sorted(report.reasons().items())
+        )
+        click.echo(f"rejected {len(report.rejects)} record(s) ({reasons}); see {rejects_path}")
+
+
+def _write_private(path: Path, records: list[dict[str, str]]) -> None:
+    """Write JSON Lines readable by the owner only (the file holds API keys)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(b"".join(orjson.dumps(record) + b"\n" for record in records))
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def _timestamp(text: str) -> datetime:

@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from distillguard.controlplane import apikeys, migrator
 from distillguard.controlplane.database import create_database_engine, is_sqlite, storage_errors
 from distillguard.controlplane.identifiers import ACCOUNT_PREFIX, KEY_PREFIX, ORG_PREFIX, new_id
-from distillguard.controlplane.models import Account, ApiKey, Organization, State
+from distillguard.controlplane.models import Account, ApiKey, Organization, State, Tier
 from distillguard.controlplane.records import (
     PROGRAMS,
     AccountRecord,
@@ -182,32 +182,20 @@ class ControlPlaneStore:
         tier of the table; a tier whose ``required_verification`` the account has not reached is
         refused with :class:`Conflict`.
         """
-        if email is not None and (email.count("@") != 1 or not email.split("@")[1]):
-            raise InputError(f"email {email!r} is not an address of the form name@domain")
-        if email_domain is None and email is not None:
-            email_domain = email.split("@")[1].lower()
-        if signup_ip is not None:
-            try:
-                signup_ip = str(ipaddress.ip_address(signup_ip))
-            except ValueError as exc:
-                raise InputError(f"signup IP {signup_ip!r} is not an IPv4 or IPv6 address") from exc
-        if program not in PROGRAMS:
-            raise InputError(f"program {program!r} is not one of {', '.join(PROGRAMS)}")
-        row = Account(
-            account_id=_identifier(account_id, ACCOUNT_PREFIX),
+        row = new_account_row(
+            account_id=account_id,
             org_id=org_id,
-            created_at=utc(created_at) if created_at is not None else datetime.now(UTC),
+            created_at=created_at,
             email=email,
             email_domain=email_domain,
             signup_ip=signup_ip,
             signup_user_agent=signup_user_agent,
             payment_fingerprint=payment_fingerprint,
-            payment_country=_country(payment_country, "payment country"),
-            country=_country(country, "country"),
-            verification=validate_verification(verification),
+            payment_country=payment_country,
+            country=country,
+            verification=verification,
             program=program,
             tier=tier,
-            status="active",
         )
         with self._change() as session:
             if session.get(Account, row.account_id) is not None:
@@ -217,6 +205,51 @@ class ControlPlaneStore:
             row.tier = self.tiers.admissible(session, tier, row.verification)
             session.add(row)
         return _account(row)
+
+    def add_accounts(self, rows: Sequence[Account]) -> tuple[list[AccountRecord], dict[int, str]]:
+        """Insert rows built by :func:`new_account_row` in one transaction (bulk import).
+
+        Organizations the rows name are created when missing. Tiers are taken as given (these are
+        existing accounts, not upgrades), and ``None`` becomes the lowest tier. Returns the added
+        accounts and, by row index, why the others were left out (existing id, unknown tier).
+        """
+        refused: dict[int, str] = {}
+        added: list[AccountRecord] = []
+        with self._change() as session:
+            ids = [row.account_id for row in rows]
+            existing = set(
+                session.scalars(select(Account.account_id).where(Account.account_id.in_(ids)))
+            )
+            tiers = set(session.scalars(select(Tier.tier)))
+            orgs = {row.org_id for row in rows if row.org_id is not None}
+            known_orgs = set(
+                session.scalars(select(Organization.org_id).where(Organization.org_id.in_(orgs)))
+            )
+            now = datetime.now(UTC)
+            for org_id in sorted(orgs - known_orgs):
+                session.add(
+                    Organization(
+                        org_id=org_id,
+                        name=org_id,
+                        verification="none",
+                        status="active",
+                        created_at=now,
+                    )
+                )
+            session.flush()  # organizations first: no ORM relationship orders the inserts
+            for index, row in enumerate(rows):
+                if row.account_id in existing:
+                    refused[index] = f"account {row.account_id} already exists"
+                    continue
+                if row.tier is None and tiers:
+                    row.tier = min(tiers)
+                if row.tier not in tiers:
+                    refused[index] = f"tier {row.tier} is not in the tier table"
+                    continue
+                existing.add(row.account_id)
+                session.add(row)
+                added.append(_account(row))
+        return added, refused
 
     def get_account(self, account_id: str) -> AccountRecord:
         with self._session() as session:
@@ -312,6 +345,33 @@ class ControlPlaneStore:
             session.add(row)
         return CreatedKey(record=_key(row), secret=material.api_key)
 
+    def create_keys(self, account_ids: Sequence[str], *, name: str = "") -> list[CreatedKey]:
+        """Create one key for each account in one transaction (e.g. after a bulk import)."""
+        created: list[CreatedKey] = []
+        now = datetime.now(UTC)
+        with self._change() as session:
+            found = set(
+                session.scalars(
+                    select(Account.account_id).where(Account.account_id.in_(account_ids))
+                )
+            )
+            missing = [ident for ident in account_ids if ident not in found]
+            if missing:
+                raise NotFound(f"account(s) {', '.join(missing[:5])} do not exist")
+            for account_id in account_ids:
+                material = apikeys.generate_key(new_id(KEY_PREFIX))
+                row = ApiKey(
+                    key_id=material.key_id,
+                    account_id=account_id,
+                    name=name,
+                    salt=material.salt,
+                    secret_hash=material.secret_hash,
+                    created_at=now,
+                )
+                session.add(row)
+                created.append(CreatedKey(record=_key(row), secret=material.api_key))
+        return created
+
     def get_key(self, key_id: str) -> KeyRecord:
         with self._session() as session:
             return _key(_get(session, ApiKey, key_id, "API key"))
@@ -340,6 +400,52 @@ class ControlPlaneStore:
                 session.execute(
                     update(ApiKey).where(ApiKey.key_id == key_id).values(last_used_at=utc(moment))
                 )
+
+
+def new_account_row(
+    *,
+    account_id: str | None = None,
+    org_id: str | None = None,
+    created_at: datetime | None = None,
+    email: str | None = None,
+    email_domain: str | None = None,
+    signup_ip: str | None = None,
+    signup_user_agent: str | None = None,
+    payment_fingerprint: str | None = None,
+    payment_country: str | None = None,
+    country: str | None = None,
+    verification: str = "none",
+    program: str = "standard",
+    tier: int | None = None,
+) -> Account:
+    """Validate dg.account.v1 fields into an unsaved row; raises :class:`InputError`."""
+    if email is not None and (email.count("@") != 1 or not email.split("@")[1]):
+        raise InputError(f"email {email!r} is not an address of the form name@domain")
+    if email_domain is None and email is not None:
+        email_domain = email.split("@")[1].lower()
+    if signup_ip is not None:
+        try:
+            signup_ip = str(ipaddress.ip_address(signup_ip))
+        except ValueError as exc:
+            raise InputError(f"signup IP {signup_ip!r} is not an IPv4 or IPv6 address") from exc
+    if program not in PROGRAMS:
+        raise InputError(f"program {program!r} is not one of {', '.join(PROGRAMS)}")
+    return Account(
+        account_id=_identifier(account_id, ACCOUNT_PREFIX),
+        org_id=org_id,
+        created_at=utc(created_at) if created_at is not None else datetime.now(UTC),
+        email=email,
+        email_domain=email_domain,
+        signup_ip=signup_ip,
+        signup_user_agent=signup_user_agent,
+        payment_fingerprint=payment_fingerprint,
+        payment_country=_country(payment_country, "payment country"),
+        country=_country(country, "country"),
+        verification=validate_verification(verification),
+        program=program,
+        tier=tier,
+        status="active",
+    )
 
 
 def _get(session: Session, model: Any, ident: str, what: str) -> Any:

@@ -93,3 +93,37 @@ def test_bad_choice_is_a_usage_error(db: str) -> None:
     result = CliRunner().invoke(cli, ["accounts", "create", "--program", "vip", "--db", db])
     assert result.exit_code == 2
     assert "vip" in result.output
+
+
+def test_import_writes_keys_and_rejects(db: str, tmp_path: Path) -> None:
+    source = tmp_path / "accounts.jsonl"
+    good = {
+        "account_id": "acct_a",
+        "created_at": "2026-01-01T00:00:00Z",
+        "verification": "none",
+        "program": "standard",
+    }
+    source.write_text(json.dumps(good) + "\n" + '{"account_id": 5}\n')
+    keys = tmp_path / "keys.jsonl"
+    summary = json.loads(
+        run("accounts", "import", str(source), "--create-keys", str(keys), "--db", db, "--json")
+    )
+    assert summary["imported"] == 1 and summary["rejected"] == 1 and summary["keys"] == 1
+    assert summary["reasons"] == {"missing_field": 1}
+    assert (keys.stat().st_mode & 0o777) == 0o600
+    key = json.loads(keys.read_text())
+    assert key["account_id"] == "acct_a" and key["api_key"].startswith("dg-key_")
+    rejects = [
+        json.loads(line)
+        for line in (tmp_path / "accounts.jsonl.rejects.jsonl").read_text().splitlines()
+    ]
+    assert rejects == [
+        {
+            "source": str(source),
+            "line": 2,
+            "reason": "missing_field",
+            "message": "required field 'created_at' is missing",
+        }
+    ]
+    text = run("accounts", "import", str(source), "--db", db)
+    assert "imported 0 account(s)" in text and "refused: 1" in text
