@@ -18,6 +18,13 @@ import duckdb
 from distillguard.detect.features.domain import DOMAINS
 
 CAMPAIGN_SQL = """
+CREATE OR REPLACE TABLE community_edges AS
+SELECT c.community, count(*) AS edges
+FROM edges e
+JOIN communities c ON e.src = c.account_id
+JOIN communities d ON e.dst = d.account_id AND c.community = d.community
+GROUP BY ALL;
+
 CREATE OR REPLACE TABLE community_kinds AS
 SELECT c.community, k.kind, count(*) AS pairs
 FROM edges e
@@ -78,12 +85,26 @@ def _rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def confidence_of(mean_own: float, kinds: int, size: int, min_size: int) -> float:
-    """Campaign confidence from members' mean own score, evidence kinds and size."""
-    suspicion = max(0.0, min(1.0, (mean_own - 0.2) / 0.4))
-    diversity = min(1.0, kinds / 3.0)
-    scale = min(1.0, size / (2.0 * min_size))
-    return max(0.0, min(1.0, suspicion * diversity * scale))
+# Kinds that every client of one SDK shares: they never count as coordination on their own.
+WEAK_KINDS = frozenset({"ja4_agent"})
+
+
+def confidence_of(
+    mean_own: float, evidence: dict[str, int], edges: int, size: int, min_size: int
+) -> float:
+    """Campaign confidence from members' mean own score, coordination evidence and size.
+
+    Coordination counts the evidence kinds that tie at least a quarter of the community's
+    linked pairs: accounts that share templates, in sync, from the same sign-up burst and the
+    same proxies are coordinated even when each one alone looks mild.
+    """
+    suspicion = max(0.0, min(1.0, (mean_own - 0.05) / 0.35))
+    broad = sum(
+        1 for kind, pairs in evidence.items() if kind not in WEAK_KINDS and pairs >= 0.25 * edges
+    )
+    coordination = min(0.6, 0.12 * max(0, broad - 1))
+    scale = min(1.0, size / max(min_size, 1))
+    return max(0.0, min(1.0, (suspicion + coordination) * scale))
 
 
 def build_campaigns(
@@ -96,6 +117,7 @@ def build_campaigns(
         "SELECT account_id, community FROM communities"
     ).fetchall():
         members.setdefault(community, []).append(account)
+    internal = dict(db.execute("SELECT community, edges FROM community_edges").fetchall())
     kinds: dict[int, dict[str, int]] = {}
     for community, kind, pairs in db.execute(
         "SELECT community, kind, pairs FROM community_kinds"
@@ -130,7 +152,9 @@ def build_campaigns(
             requests=int(requests),
             first_seen=first,
             last_seen=last,
-            confidence=confidence_of(mean_own, len(evidence), len(accounts), min_size),
+            confidence=confidence_of(
+                mean_own, evidence, int(internal.get(community, 0)), len(accounts), min_size
+            ),
             capabilities={k: round(v / total, 4) for k, v in sorted(counts.items())},
             infrastructure={
                 "ips": int(ips),

@@ -26,12 +26,22 @@ def _n(row: Row, key: str) -> float:
     return float(value) if value is not None else 0.0
 
 
+def _shrunk(row: Row, key: str, prior: float = 20.0) -> float:
+    """A share shrunk towards 0 for accounts with few requests (2 of 3 is not 67%)."""
+    requests = _n(row, "requests")
+    return _n(row, key) * requests / (requests + prior)
+
+
 def _enough(row: Row, minimum: int = 10) -> bool:
     return _n(row, "requests") >= minimum
 
 
 def _rotation(row: Row) -> float:
     return _n(row, "prefixes") if _n(row, "hosting_share") < 0.5 else 0.0
+
+
+def _churn(row: Row) -> float:
+    return _n(row, "ip_churn") if _n(row, "requests") >= 30 else 0.0
 
 
 def _probing(row: Row) -> float:
@@ -41,30 +51,30 @@ def _probing(row: Row) -> float:
 # signal -> (value from the account row, detail text)
 _SIGNALS: dict[str, tuple[Callable[[Row], float], Callable[[Row], str]]] = {
     "cot_elicitation": (
-        lambda r: _n(r, "cot_share"),
+        lambda r: _shrunk(r, "cot_share"),
         lambda r: f"{_n(r, 'cot_share'):.0%} of requests ask for step-by-step reasoning",
     ),
     "system_prompt_extraction": (
-        lambda r: _n(r, "sysprompt_share"),
+        lambda r: _shrunk(r, "sysprompt_share"),
         lambda r: f"{_n(r, 'sysprompt_share'):.0%} of requests try to extract a system prompt",
     ),
     "rubric_grading": (
-        lambda r: _n(r, "rubric_share"),
+        lambda r: _shrunk(r, "rubric_share"),
         lambda r: f"{_n(r, 'rubric_share'):.0%} of requests ask to grade against a rubric",
     ),
     "synthetic_dataset": (
-        lambda r: _n(r, "synthetic_share"),
+        lambda r: _shrunk(r, "synthetic_share"),
         lambda r: f"{_n(r, 'synthetic_share'):.0%} of requests ask for synthetic training data",
     ),
     "capability_sweep": (
-        lambda r: _n(r, "capability_coverage") if _enough(r) else 0.0,
+        lambda r: _n(r, "capability_coverage") if _enough(r, 30) else 0.0,
         lambda r: (
             f"requests sweep {int(_n(r, 'capability_coverage'))} of the capabilities coding, "
             "math, reasoning, planning and agentic tool use"
         ),
     ),
     "ip_churn": (
-        lambda r: _n(r, "ip_churn") if _enough(r) else 0.0,
+        _churn,
         lambda r: f"{int(_n(r, 'ips'))} addresses for {int(_n(r, 'requests'))} requests",
     ),
     "residential_rotation": (
@@ -92,7 +102,7 @@ _SIGNALS: dict[str, tuple[Callable[[Row], float], Callable[[Row], str]]] = {
     ),
     "signup_burst": (
         lambda r: _n(r, "burst_ratio"),
-        lambda r: f"one of {int(_n(r, 'burst_peers'))} sign-ups from {r.get('domain')} in one hour",
+        lambda r: f"{int(_n(r, 'burst_peers'))} other accounts signed up within an hour of it",
     ),
     "shared_payment": (
         lambda r: _n(r, "payment_shared"),

@@ -2,7 +2,9 @@
 
 Builds table ``account_signup`` (one row per account record) from ``accounts``. Shared traces
 (how many accounts use this payment instrument, this e-mail shape, this sign-up network) are
-counted here so that scoring and linking can weigh them by rarity.
+counted here so that scoring and linking can weigh them by rarity. A sign-up burst is measured
+as the number of other accounts created within an hour either side, against the usual number
+for two hours around that date (the sign-up rate of the surrounding 60 days).
 """
 
 from __future__ import annotations
@@ -20,23 +22,22 @@ WITH a AS (
            date_trunc('hour', a.created_at) AS created_hour
     FROM accounts a JOIN signup_extra x USING (account_id)
 ),
-domain_rate AS (
-    SELECT domain, count(*) AS n,
-           greatest(date_diff('hour', min(created_at), max(created_at)), 1) AS span_hours
-    FROM a WHERE domain IS NOT NULL GROUP BY domain
-),
-burst AS (
-    SELECT domain, created_hour, count(*) AS peers FROM a WHERE domain IS NOT NULL GROUP BY ALL
+density AS (
+    SELECT account_id,
+           count(*) OVER (ORDER BY created_at RANGE BETWEEN INTERVAL 1 HOUR PRECEDING
+                          AND INTERVAL 1 HOUR FOLLOWING) AS peers,
+           count(*) OVER (ORDER BY created_at RANGE BETWEEN INTERVAL 30 DAY PRECEDING
+                          AND INTERVAL 30 DAY FOLLOWING) / 720.0 AS expected
+    FROM a
 )
 SELECT a.account_id, a.program, a.verification, a.email_kind, a.email_pattern, a.signup_prefix,
        a.payment_fingerprint, a.created_at, a.domain, a.created_hour,
        count(*) OVER (PARTITION BY a.payment_fingerprint) AS payment_shared,
-       count(*) OVER (PARTITION BY a.email_pattern, date_trunc('week', a.created_at)) AS pattern_shared,
-       coalesce(b.peers, 0) AS burst_peers,
-       coalesce(b.peers / greatest(r.n / r.span_hours, 1.0), 0) AS burst_ratio
-FROM a
-LEFT JOIN burst b ON a.domain = b.domain AND a.created_hour = b.created_hour
-LEFT JOIN domain_rate r ON a.domain = r.domain;
+       count(*) OVER (PARTITION BY a.email_pattern, date_trunc('week', a.created_at))
+           AS pattern_shared,
+       d.peers - 1 AS burst_peers,
+       (d.peers - 1) / greatest(d.expected, 1.0) AS burst_ratio
+FROM a JOIN density d USING (account_id);
 """
 
 

@@ -31,7 +31,8 @@ class RequestFeatures:
 
     ``template`` is the fingerprint of the last user message with slot values masked;
     ``system`` is the hash of the system prompt (0 if none); ``intents`` a bit mask over
-    :data:`~distillguard.detect.features.intent.INTENTS`; ``domain`` a name from
+    :data:`~distillguard.detect.features.intent.INTENTS` found in the last user message or
+    the system prompt; ``domain`` a name from
     :data:`~distillguard.detect.features.domain.DOMAINS`.
     """
 
@@ -65,12 +66,14 @@ def featurize(messages: Sequence[Mapping[str, str]], *, tools: int = 0) -> Reque
         elif role == "system" and not system:
             system = message.get("content") or ""
     prompt = prompt[:PROMPT_CAP]
+    system = system[:PROMPT_CAP]
     normalized = normalize(prompt)
     words = set(words_of(normalized))
+    system_intents = intents(normalize(system)) if system else 0
     return RequestFeatures(
         template=text_hash(mask(prompt)),
-        system=text_hash(system[:PROMPT_CAP]),
-        intents=intents(normalized, words),
+        system=text_hash(system),
+        intents=intents(normalized, words) | system_intents,
         domain=DOMAINS[domain_index(words, tools)],
         single_turn=users <= 1,
     )
@@ -100,7 +103,7 @@ class BatchFeaturizer:
         intent_bits = np.zeros(n, dtype=np.int8)
         domains = np.zeros(n, dtype=np.int8)
         documents: list[list[str]] = []
-        system_cache: dict[str, int] = {}
+        system_cache: dict[str, tuple[int, int]] = {}
         for i in range(n):
             prompt = prompts[i] or ""
             masked = mask(prompt)
@@ -108,14 +111,16 @@ class BatchFeaturizer:
             templates[i] = text_hash(masked)
             normalized = normalize(prompt)
             words = set(words_of(normalized))
-            intent_bits[i] = intents(normalized, words)
+            bits = intents(normalized, words)
             domains[i] = domain_index(words, tools[i] or 0)
             system = systems[i]
             if system:
                 known = system_cache.get(system)
                 if known is None:
-                    known = system_cache[system] = text_hash(system)
-                system_hashes[i] = known
+                    known = system_cache[system] = (text_hash(system), intents(normalize(system)))
+                system_hashes[i] = known[0]
+                bits |= known[1]
+            intent_bits[i] = bits
         hashes, offsets = self.hasher.shingles(documents)
         keys = band_keys(
             self.hasher.signatures_from_shingles(hashes, offsets), self.bands, self.rows

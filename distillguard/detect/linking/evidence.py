@@ -85,8 +85,7 @@ def evidence_sql(kinds: dict[str, KeyKind]) -> str:
     )
     add(
         "signup_burst",
-        f"SELECT account_id, 'signup_burst', hash(domain, created_hour) {signup} "
-        "WHERE domain IS NOT NULL",
+        f"SELECT account_id, 'signup_burst', hash(created_hour) {signup} WHERE burst_ratio >= 3",
     )
     add(
         "signup_network",
