@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import stix2
+from console.sample_dataset import JA4_HYDRA
+
+from distillguard.console.dataset import Dataset
+from distillguard.errors import ConfigurationError
+from distillguard.intel.export import export_bundle, pattern_of
+from distillguard.intel.indicators import IndicatorValue
+
+
+def objects_of(bundle: stix2.v21.Bundle, kind: str) -> list[stix2.base._STIXBase]:
+    return [o for o in bundle.objects if o["type"] == kind]
+
+
+def test_bundle_parses_with_stix2(dataset: Dataset) -> None:
+    bundle = export_bundle(dataset.findings, dataset, tlp="amber")
+    parsed = stix2.parse(bundle.serialize(), allow_custom=True)
+    assert parsed["type"] == "bundle"
+    campaigns = objects_of(parsed, "campaign")
+    assert {c["name"] for c in campaigns} == {
+        "Model distillation campaign C-hydra",
+        "Model distillation campaign C-probe",
+    }
+    hydra = next(c for c in campaigns if c["name"].endswith("C-hydra"))
+    assert hydra["confidence"] == 92 and hydra["x_distillguard_accounts"] == 6
+    assert "reasoning, coding and planning" in hydra["objective"]
+
+
+def test_every_indicator_is_marked_and_indicates_a_campaign(dataset: Dataset) -> None:
+    bundle = export_bundle(dataset.findings, dataset, tlp="green")
+    indicators = objects_of(bundle, "indicator")
+    relations = objects_of(bundle, "relationship")
+    campaign_ids = {c["id"] for c in objects_of(bundle, "campaign")}
+    assert len(relations) == len(indicators) > 0
+    assert {r["source_ref"] for r in relations} == {i["id"] for i in indicators}
+    assert {r["target_ref"] for r in relations} <= campaign_ids
+    green = stix2.v21.TLP_GREEN.id
+    assert all(o["object_marking_refs"] == [green] for o in indicators + relations)
+    patterns = {i["pattern"] for i in indicators}
+    assert "[ipv4-addr:value = '203.0.113.0/24']" in patterns
+    assert "[ipv6-addr:value = '2001:db8:5::/48']" in patterns
+    assert f"[x-ja4-fingerprint:value = '{JA4_HYDRA}']" in patterns
+    assert sum(p.startswith("[x-prompt-template:") for p in patterns) == 3
+
+
+def test_ids_are_stable_across_exports(dataset: Dataset) -> None:
+    first = {o["id"] for o in export_bundle(dataset.findings, dataset).objects}
+    second = {o["id"] for o in export_bundle(dataset.findings, dataset).objects}
+    assert first == second
+
+
+def test_findings_only_export_uses_top_networks(dataset: Dataset) -> None:
+    bundle = export_bundle(dataset.findings, None, campaign_ids=["C-probe"])
+    (indicator,) = objects_of(bundle, "indicator")
+    assert indicator["x_distillguard_kind"] == "prefix"
+    assert len(objects_of(bundle, "campaign")) == 1
+
+
+def test_bad_tlp_level(dataset: Dataset) -> None:
+    try:
+        export_bundle(dataset.findings, None, tlp="purple")
+    except ConfigurationError as exc:
+        assert "purple" in str(exc)
+    else:
+        raise AssertionError("expected a ConfigurationError")
+
+
+def test_patterns_quote_values() -> None:
+    assert pattern_of(IndicatorValue("ja4", "a'b", 2, 2)) == "[x-ja4-fingerprint:value = 'a\\'b']"
+    assert (
+        pattern_of(IndicatorValue("ip", "2001:db8::1", 2, 2)) == "[ipv6-addr:value = '2001:db8::1']"
+    )
