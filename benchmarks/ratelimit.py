@@ -8,7 +8,9 @@ sequential, one request at a time) and the throughput of acquire+settle with man
 flight at once (as a gateway process has), and the cost of building the demands
 (``plan.demands_for``).
 
-Targets: memory a few µs per acquire; Redis p50 <= 0.3 ms added per admission.
+Targets: memory a few µs per acquire; Redis p50 <= 0.3 ms added per admission. The first
+row, the p50 of ``check()`` (a PING for Redis), is the floor of one round trip through the
+same client on this machine, for comparison.
 
     .venv/bin/python benchmarks/ratelimit.py [--redis redis://127.0.0.1:6379/15] [--requests 20000]
 """
@@ -18,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import time
 import uuid
 from collections.abc import Sequence
@@ -85,9 +86,17 @@ async def sequential(limiter: Limiter, requests: list[tuple[Demand, ...]]) -> di
     }
 
 
-async def concurrent(
-    limiter: Limiter, requests: list[tuple[Demand, ...]], in_flight: int
-) -> float:
+async def round_trip(limiter: Limiter, count: int) -> float:
+    """p50 of ``check()``: for Redis, one PING through the same client (the floor)."""
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        await limiter.check()
+        samples.append(time.perf_counter() - start)
+    return percentile(samples, 0.5)
+
+
+async def concurrent(limiter: Limiter, requests: list[tuple[Demand, ...]], in_flight: int) -> float:
     """Acquire+settle per second with ``in_flight`` requests at once."""
     queue = iter(requests)
 
@@ -110,7 +119,8 @@ async def measure(name: str, url: str, count: int, in_flight: int) -> dict[str, 
         run = uuid.uuid4().hex[:8]
         warm = workload(min(count, 2_000), run)
         await sequential(limiter, warm)
-        figures = await sequential(limiter, workload(count, run))
+        figures = {"round trip (check) p50": await round_trip(limiter, 2_000)}
+        figures.update(await sequential(limiter, workload(count, run)))
         figures[f"ops/s, {in_flight} in flight"] = await concurrent(
             limiter, workload(count, run + "c"), in_flight
         )

@@ -32,6 +32,7 @@ async def make_limiter(request: pytest.FixtureRequest, prefix: str) -> AsyncIter
         if request.param == "redis":
             options.setdefault("failover", None)
             options.setdefault("key_prefix", prefix)
+            options.setdefault("timeout_s", 5.0)  # the test machine may be busy
         limiter = from_url(url, **options)
         made.append(limiter)
         return limiter

@@ -220,3 +220,13 @@ async def test_concurrent_holders_stay_within_slots(make_limiter: Factory, prefi
     assert peak == 3
     after = await admitted(limiter, slots, 4)
     assert [d.allowed for d in after] == [True, True, True, False]
+
+
+async def test_negative_costs_are_refused_without_charging(
+    make_limiter: Factory, prefix: str
+) -> None:
+    limiter = await make_limiter()
+    rpm = demand(prefix, "rpm", 1)
+    with pytest.raises(InputError, match="cost"):
+        await limiter.acquire([rpm, demand(prefix, "itpm", 10, cost=-5)])
+    assert (await limiter.acquire([rpm])).allowed

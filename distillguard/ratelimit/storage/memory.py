@@ -81,10 +81,13 @@ class MemoryLimiter:
             daily.roll(now)
         buckets = self._buckets
         lease_id = f"m{next(self._ids)}"
-        states = []
+        states: list[LimitState] = []
         for demand in demands:
             rule = demand.rule
             kind = rule.kind
+            if demand.cost < 0:
+                self._give_back(demands, len(states), lease_id)
+                raise InputError(f"demand {demand.key!r}: cost must be >= 0, got {demand.cost}")
             if kind is _RATE:
                 bucket = buckets.get(demand.key)
                 if bucket is None or bucket.rule is not rule:

@@ -35,7 +35,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
-from distillguard.errors import ConfigurationError, StorageError
+from distillguard.errors import ConfigurationError, InputError, StorageError
 from distillguard.ratelimit import gcra
 from distillguard.ratelimit.base import Decision, Demand, Lease, LimitKind
 from distillguard.ratelimit.concurrency import DEFAULT_LEASE_TTL_S
@@ -143,6 +143,8 @@ class RedisLimiter:
             rule = demand.rule
             if rule.limit < 0 or not rule.period_s > 0:
                 gcra.validate(rule.name, rule.limit, rule.period_s)
+            if demand.cost < 0:
+                raise InputError(f"demand {demand.key!r}: cost must be >= 0, got {demand.cost}")
             keys.append(demand.key)
             specs.append(
                 f"{_KIND_CODE[rule.kind]} {rule.limit} {round(rule.period_s * _US)} {demand.cost}"
