@@ -23,16 +23,19 @@ def client(store: ControlPlaneStore) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}]
-)
-@pytest.mark.parametrize("path", ["/accounts", "/openapi.json", "/tiers", "/keys"])
-def test_every_route_needs_the_token(
-    client: TestClient, headers: dict[str, str], path: str
-) -> None:
-    response = client.get(path, headers=headers)
-    assert response.status_code == 401
-    assert response.json()["error"]["type"] == "authentication"
+def test_every_route_needs_the_token() -> None:
+    store = ControlPlaneStore.open("sqlite:///:memory:")
+    try:
+        with TestClient(create_admin_app(store, TOKEN)) as client:
+            for path in ("/accounts", "/openapi.json", "/tiers", "/keys", "/orgs/org_x"):
+                for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+                    response = client.get(path, headers=headers)
+                    assert response.status_code == 401, (path, headers)
+                    assert response.json()["error"]["type"] == "authentication"
+                    assert response.headers["www-authenticate"] == "Bearer"
+            assert client.post("/accounts", json={}).status_code == 401
+    finally:
+        store.close()
 
 
 def test_openapi_documents_the_routes(client: TestClient) -> None:
