@@ -93,11 +93,27 @@ def listing(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+CAPABILITY_WORDS = {"agentic": "agentic tool use", "math": "mathematics", "chat": "conversation"}
+VAGUE_CAPABILITIES = frozenset({"other", "unknown", "misc"})
+
+
+def capability_word(name: str) -> str:
+    """A capability name as words: ``agentic`` -> ``agentic tool use``, ``_`` -> space."""
+    return CAPABILITY_WORDS.get(name, name.replace("_", " "))
+
+
 def capability_words(shares: dict[str, float], *, floor: float = 0.1, most: int = 3) -> list[str]:
-    """The main capabilities by share (at least ``floor``, at most ``most``), in words."""
-    ranked = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
+    """The main capabilities by share (at least ``floor``, at most ``most``), in words.
+
+    Catch-all classes such as ``other`` say nothing to a reader and are left out.
+    """
+    ranked = [
+        (name, share)
+        for name, share in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
+        if name not in VAGUE_CAPABILITIES
+    ]
     chosen = [name for name, share in ranked if share >= floor][:most] or [n for n, _ in ranked[:1]]
-    return [name.replace("_", " ") for name in chosen]
+    return [capability_word(name) for name in chosen]
 
 
 def percent(share: float) -> str:

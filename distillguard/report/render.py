@@ -18,7 +18,7 @@ from markupsafe import Markup
 from distillguard.console.charts import bar_chart, daily_chart
 from distillguard.errors import InputError
 from distillguard.report.methods import label
-from distillguard.report.prose import percent, plural
+from distillguard.report.prose import capability_word, percent, plural
 from distillguard.report.summary import ACTION_VERBS
 
 FORMATS = ("html", "md", "json")
@@ -30,7 +30,7 @@ def _series(daily: list[list[Any]]) -> list[tuple[date, int]]:
 
 
 def _charts(part: dict[str, Any]) -> dict[str, Markup | None]:
-    caps = [(k.replace("_", " "), v) for k, v in part["capabilities"].items()]
+    caps = [(capability_word(k), v) for k, v in part["capabilities"].items()]
     methods = sorted(((label(k), v) for k, v in part["methods"].items()), key=lambda kv: -kv[1])
     return {
         "daily": daily_chart(_series(part["daily"]), width=900, height=200)
@@ -68,7 +68,7 @@ def _md_part(part: dict[str, Any], heading: str) -> list[str]:
         facts.append(["Detector confidence", percent(part["confidence"])])
     lines += _md_table(["", ""], facts)
     if part["capabilities"]:
-        rows = [[k.replace("_", " "), percent(v)] for k, v in part["capabilities"].items()]
+        rows = [[capability_word(k), percent(v)] for k, v in part["capabilities"].items()]
         lines += ["**Capabilities targeted** (share of requests)", ""]
         lines += _md_table(["capability", "share"], rows)
     if part["methods"]:
@@ -130,6 +130,7 @@ def to_html(report: dict[str, Any]) -> str:
     )
     env.filters["percent"] = percent
     env.filters["method"] = label
+    env.filters["capability"] = capability_word
     parts = [(p, _charts(p)) for p in report["campaigns"]]
     return env.get_template("report.html").render(
         report=report,

@@ -37,6 +37,16 @@ ACTION_VERBS = {
 }
 
 
+DECISION_VERBS = {
+    "throttle": "throttled",
+    "block": "blocked",
+    "challenge": "challenged",
+    "degrade": "degraded",
+}
+# sign-up paths most abused to farm accounts (public reports on distillation campaigns)
+ABUSED_PROGRAMS = ("education", "research", "startup")
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -102,17 +112,23 @@ def _sentences(
             )
         out.append(text + ".")
     programs = part["programs"]
-    if programs:
-        top, n = max(programs.items(), key=lambda kv: kv[1])
+    special = {p: n for p, n in programs.items() if p in ABUSED_PROGRAMS}
+    if special:
         total = sum(programs.values())
-        who = f"All {total:,} accounts" if n == total else f"{percent(n / total)} of the accounts"
-        out.append(f"{who} signed up through the {top} program.")
+        n = sum(special.values())
+        who = f"All {total:,} accounts" if n == total else f"{n:,} of the {total:,} accounts"
+        names = listing(sorted(special, key=lambda p: -special[p]))
+        out.append(f"{who} signed up through the {names} {plural(len(special), 'program')}.")
     acted = [f"{n:,} {ACTION_VERBS.get(a, a)}" for a, n in part["actions"].items() if n]
-    refused = sum(n for d, n in part["gateway"].items() if d != "allow")
+    refused = [
+        f"{DECISION_VERBS.get(d, d)} {n:,}"
+        for d, n in part["gateway"].items()
+        if d != "allow" and n
+    ]
     if acted:
         out.append(f"Accounts acted on: {listing(acted)}.")
     if refused:
-        out.append(f"The gateway throttled, challenged or blocked {refused:,} of their requests.")
+        out.append(f"The gateway {listing(refused)} of their requests.")
     if not acted and not refused:
         out.append("No enforcement action is recorded yet.")
     return out

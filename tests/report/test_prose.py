@@ -34,5 +34,5 @@ def test_lists_and_capabilities() -> None:
     assert listing(["a"]) == "a" and listing(["a", "b"]) == "a and b"
     shares = {"coding": 0.4, "reasoning": 0.3, "agentic_planning": 0.2, "math": 0.05}
     assert capability_words(shares) == ["coding", "reasoning", "agentic planning"]
-    assert capability_words({"math": 0.05}) == ["math"]
+    assert capability_words({"math": 0.05, "other": 0.9}) == ["mathematics"]
     assert percent(0.001) == "<1%" and percent(0.5) == "50%"
