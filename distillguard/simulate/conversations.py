@@ -96,6 +96,16 @@ def casual(r: int, w: int, style: int) -> tuple[Messages, dict[str, Any], str]:
         1,
     )
     text = questions.CAPABILITIES[capability](r)
+    if capability in ("math", "reasoning") and (w >> 12) % 3 == 0:
+        text += _p(
+            (
+                " Explain step by step please.",
+                " Can you walk me through it step by step?",
+                " Show your reasoning.",
+            ),
+            w,
+            14,
+        )
     messages: Messages = []
     if style % 3 == 0:
         messages.append({"role": "system", "content": "You are a helpful assistant."})

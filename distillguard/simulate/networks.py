@@ -118,6 +118,7 @@ class AddressBook:
 
     def __init__(self) -> None:
         self._v6: list[str] = []
+        self._text: dict[int, str] = {}
         self._ranges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def _v4_ranges(self, network: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -169,10 +170,18 @@ class AddressBook:
         return codes
 
     def text(self, code: int) -> str:
-        """The address string of a code."""
+        """The address string of a code (cached: addresses repeat)."""
+        found = self._text.get(code)
+        if found is not None:
+            return found
         if code < 0:
-            return self._v6[-code - 1]
-        return f"{code >> 24}.{(code >> 16) & 255}.{(code >> 8) & 255}.{code & 255}"
+            found = self._v6[-code - 1]
+        else:
+            found = f"{code >> 24}.{(code >> 16) & 255}.{(code >> 8) & 255}.{code & 255}"
+        if len(self._text) > 2_000_000:
+            self._text.clear()
+        self._text[code] = found
+        return found
 
     def slash24(self, code: int) -> str:
         return self.text(code & ~255) + "/24" if code >= 0 else self.text(code)

@@ -119,6 +119,8 @@ class Builder:
             ]
         )
         weight = r.lognormal(-(persona.sigma**2) / 2, persona.sigma, n)
+        if persona.heavy:  # a heavy customer never drops below its persona's floor volume
+            weight = np.maximum(weight, persona.min_per_day / persona.per_day)
         home = np.zeros((n, EPOCHS), dtype=np.int64)
         pools: list[np.ndarray] = []
         mobile_only = np.zeros(n, dtype=bool)

@@ -70,12 +70,13 @@ class Renderer:
             self._kinds.append(table or ["sweep"])
 
     def render_block(
-        self, block: dict[str, list[int]], day: int, first_number: int
+        self, block: dict[str, list[Any]], day: int, first_number: int
     ) -> Iterator[dict[str, Any]]:
         ids = request_ids(first_number, len(block["ts"]), self.id_key)
+        address = self.book.text
         for k, (ts, gi, a, ip, c, m, r, w, seq) in enumerate(
             zip(
-                block["ts"],
+                block["iso"],
                 block["group"],
                 block["account"],
                 block["ip"],
@@ -112,12 +113,12 @@ class Renderer:
             if reasoning is not None:
                 params = {**params, "thinking_budget": 16000}
             yield {
-                "ts": self.clock.iso(ts),
+                "ts": ts,
                 "request_id": ids[k],
                 "account_id": g.ids[a],
                 "org_id": g.orgs[a],
                 "api_key_id": keys[(r >> 50) % len(keys)],
-                "client_ip": self.book.text(ip),
+                "client_ip": address(ip),
                 "user_agent": client.user_agent,
                 "tls_ja4": client.ja4,
                 "retry_count": 1 if (r >> 40) % 100 == 0 else 0,
@@ -129,9 +130,7 @@ class Renderer:
                 "input_tokens": size // 4 + 8,
                 "output_tokens": output,
                 "reasoning_tokens": reasoning,
-                "latency_ms": round(
-                    250 + output * 12.5 + (reasoning or 0) * 10 + (w >> 40) % 400, 1
-                ),
+                "latency_ms": 250 + output * 12 + (reasoning or 0) * 10 + (w >> 40) % 400,
                 "response_text": RESPONSES.get(kind, RESPONSES["chat"]) if status == 200 else None,
                 "decision": "throttle" if status == 429 else "allow",
             }

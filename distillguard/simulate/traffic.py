@@ -212,4 +212,8 @@ class Traffic:
         total = len(cols["ts"])
         for start in range(0, total, CHUNK):
             block = {k: v[start : start + CHUNK].tolist() for k, v in cols.items()}
+            moments = (cols["ts"][start : start + CHUNK] + self.clock.start_ms).astype(
+                "datetime64[ms]"
+            )
+            block["iso"] = [t + "Z" for t in np.datetime_as_string(moments, unit="ms").tolist()]
             yield from self.renderer.render_block(block, day, first_number + start)
