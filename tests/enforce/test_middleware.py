@@ -1,0 +1,363 @@
+"""EnforcementMiddleware seen through the official openai and anthropic SDKs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+import httpx
+import httpx2
+import openai
+import pytest
+from enforce_factories import make_action
+
+from distillguard.enforce.actions import Action, ActionKind
+from distillguard.enforce.middleware import Caller, EnforcementMiddleware
+from distillguard.enforce.output import OutputControls, Reasoning
+from distillguard.enforce.responses import truncate
+from distillguard.enforce.store import MemoryStore
+from distillguard.errors import GatewayError
+
+THOUGHT = "Let me think. The user wants a number. Forty-two is classic. Done."
+
+
+class Upstream:
+    """A fake LLM server (plain ASGI) that records what it received."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.states: list[dict[str, Any]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        request = json.loads(body)
+        self.received.append(request)
+        self.states.append(dict(scope.get("state", {})))
+        anthropic_route = scope["path"] == "/v1/messages"
+        if request.get("stream"):
+            events = _anthropic_events() if anthropic_route else _openai_chunks()
+            payload = b"".join(events)
+            kind = b"text/event-stream"
+        else:
+            payload = json.dumps(
+                _anthropic_message() if anthropic_route else _openai_completion()
+            ).encode()
+            kind = b"application/json"
+        headers = [(b"content-type", kind), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        half = len(payload) // 2  # two body messages, split mid-event
+        await send({"type": "http.response.body", "body": payload[:half], "more_body": True})
+        await send({"type": "http.response.body", "body": payload[half:], "more_body": False})
+
+
+def _openai_completion() -> dict[str, Any]:
+    return {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": "42", "reasoning_content": THOUGHT},
+            }
+        ],
+    }
+
+
+def _openai_chunks() -> list[bytes]:
+    out = []
+    for delta in [{"reasoning_content": p} for p in THOUGHT.split(" ")] + [{"content": "42"}]:
+        if "reasoning_content" in delta:
+            delta["reasoning_content"] += " "
+        chunk = {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+        }
+        out.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+    return [*out, b"data: [DONE]\n\n"]
+
+
+def _anthropic_message() -> dict[str, Any]:
+    return {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "m",
+        "content": [
+            {"type": "thinking", "thinking": THOUGHT, "signature": "sig"},
+            {"type": "text", "text": "42"},
+        ],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+
+
+def _anthropic_events() -> list[bytes]:
+    message = {**_anthropic_message(), "content": []}
+    events: list[dict[str, Any]] = [
+        {"type": "message_start", "message": message},
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+        },
+        *(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "thinking_delta", "thinking": w + " "},
+            }
+            for w in THOUGHT.split(" ")
+        ),
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "signature_delta", "signature": "sig"},
+        },
+        {"type": "content_block_stop", "index": 0},
+        {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "42"}},
+        {"type": "content_block_stop", "index": 1},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": 1},
+        },
+        {"type": "message_stop"},
+    ]
+    return [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
+
+
+def identify(scope: Any) -> Caller | None:
+    headers = dict(scope["headers"])
+    account = headers.get(b"x-test-account")
+    if account is None:
+        return None
+    return Caller(
+        account_id=account.decode(),
+        verification=headers.get(b"x-test-verification", b"none").decode(),
+    )
+
+
+async def provider_error(scope: Any, receive: Any, send: Any, exc: GatewayError) -> None:
+    """What the gateway's one error handler does, reduced to the two providers' shapes."""
+    if scope["path"] == "/v1/messages":
+        body = {"type": "error", "error": {"type": "permission_error", "message": exc.message}}
+    else:
+        body = {
+            "error": {
+                "message": exc.message,
+                "type": "permission_error",
+                "param": None,
+                "code": exc.kind,
+            }
+        }
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json")]
+    headers += [(k.encode(), v.encode()) for k, v in exc.headers.items()]
+    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class Counting:
+    def __init__(self, app: Any) -> None:
+        self.app, self.calls = app, 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.calls += 1
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def upstream() -> Upstream:
+    return Upstream()
+
+
+@pytest.fixture
+def gateway(store: MemoryStore, upstream: Upstream) -> Counting:
+    return Counting(
+        EnforcementMiddleware(upstream, store=store, identify=identify, on_error=provider_error)
+    )
+
+
+@pytest.fixture
+async def clients(
+    gateway: Counting,
+) -> AsyncIterator[tuple[openai.AsyncOpenAI, anthropic.AsyncAnthropic]]:
+    headers = {"x-test-account": "acc_1", "x-test-verification": "org"}
+    oa_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), headers=headers)
+    # this anthropic SDK version runs on httpx2, which rejects httpx objects
+    an_http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=gateway), headers=headers)
+    oa = openai.AsyncOpenAI(api_key="k", base_url="http://gw/v1", http_client=oa_http)
+    an = anthropic.AsyncAnthropic(api_key="k", base_url="http://gw", http_client=an_http)
+    yield oa, an
+    await oa.close()
+    await an.close()
+
+
+def _future(kind: ActionKind, **changes: Any) -> Action:
+    action = make_action("account:acc_1", kind, hours=None)
+    from dataclasses import replace
+
+    return replace(action, **changes)
+
+
+async def test_no_action_passes_everything(clients: Any, upstream: Upstream) -> None:
+    oa, _ = clients
+    result = await oa.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "q"}]
+    )
+    assert result.choices[0].message.reasoning_content == THOUGHT  # type: ignore[attr-defined]
+    assert upstream.states[0]["dg.enforcement"] is None
+
+
+async def test_suspended_client_gets_403_and_does_not_retry(
+    clients: Any, store: MemoryStore, gateway: Counting, upstream: Upstream
+) -> None:
+    store.put(_future(ActionKind.SUSPEND))
+    oa, an = clients
+    with pytest.raises(openai.PermissionDeniedError) as exc:
+        await oa.chat.completions.create(model="m", messages=[{"role": "user", "content": "q"}])
+    assert exc.value.response.headers["x-should-retry"] == "false"
+    assert "suspended" in exc.value.message
+    with pytest.raises(anthropic.PermissionDeniedError):
+        await an.messages.create(
+            model="m", max_tokens=10, messages=[{"role": "user", "content": "q"}]
+        )
+    assert gateway.calls == 2 and upstream.received == []  # one attempt each, nothing upstream
+
+
+async def test_challenge_shows_the_link_until_the_level_is_reached(
+    clients: Any, store: MemoryStore, gateway: Counting
+) -> None:
+    store.put(_future(ActionKind.CHALLENGE))
+    headers = {"x-test-account": "acc_1", "x-test-verification": "email"}
+    http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=gateway), headers=headers)
+    async with anthropic.AsyncAnthropic(api_key="k", base_url="http://gw", http_client=http) as an:
+        with pytest.raises(anthropic.PermissionDeniedError, match=r"https://x\.test/v"):
+            await an.messages.create(
+                model="m", max_tokens=10, messages=[{"role": "user", "content": "q"}]
+            )
+    _, verified = clients  # at level org the challenge (requires id) no longer applies
+    reply = await verified.messages.create(
+        model="m", max_tokens=10, messages=[{"role": "user", "content": "q"}]
+    )
+    assert reply.content[-1].text == "42"
+
+
+async def test_degrade_strips_reasoning_and_caps_tokens(
+    clients: Any, store: MemoryStore, upstream: Upstream
+) -> None:
+    store.put(
+        _future(ActionKind.DEGRADE, degrade=OutputControls(reasoning=Reasoning.NONE, max_tokens=64))
+    )
+    oa, _ = clients
+    result = await oa.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "q"}], max_tokens=4000
+    )
+    assert getattr(result.choices[0].message, "reasoning_content", None) is None
+    assert result.choices[0].message.content == "42"
+    assert upstream.received[-1]["max_tokens"] == 64
+    stream = await oa.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "q"}], stream=True
+    )
+    deltas = [chunk.choices[0].delta async for chunk in stream]
+    assert all(getattr(d, "reasoning_content", None) is None for d in deltas)
+    assert "".join(d.content or "" for d in deltas) == "42"
+    assert upstream.states[-1]["dg.enforcement"].label == "degrade"
+
+
+async def test_anthropic_stream_summarised_thinking(clients: Any, store: MemoryStore) -> None:
+    store.put(_future(ActionKind.DEGRADE, degrade=OutputControls(reasoning=Reasoning.SUMMARISED)))
+    _, an = clients
+    async with an.messages.stream(
+        model="m",
+        max_tokens=2000,
+        messages=[{"role": "user", "content": "q"}],
+        thinking={"type": "enabled", "budget_tokens": 1024},
+    ) as stream:
+        final = await stream.get_final_message()
+    thinking = final.content[0]
+    assert thinking.type == "thinking"
+    assert thinking.thinking == truncate(THOUGHT + " ", 2)
+    assert final.content[1].type == "text" and final.content[1].text == "42"
+    plain = await an.messages.create(
+        model="m", max_tokens=10, messages=[{"role": "user", "content": "q"}]
+    )
+    assert plain.content[0].type == "thinking" and plain.content[0].thinking == truncate(THOUGHT, 2)
+
+
+async def test_anthropic_stream_none_renumbers_blocks(clients: Any, store: MemoryStore) -> None:
+    store.put(_future(ActionKind.DEGRADE, degrade=OutputControls(reasoning=Reasoning.NONE)))
+    _, an = clients
+    async with an.messages.stream(
+        model="m", max_tokens=10, messages=[{"role": "user", "content": "q"}]
+    ) as stream:
+        final = await stream.get_final_message()
+    assert [b.type for b in final.content] == ["text"]
+
+
+async def test_unverified_caller_cannot_use_logprobs_or_logit_bias(
+    gateway: Counting, upstream: Upstream
+) -> None:
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=gateway), headers={"x-test-account": "acc_2"}
+    )
+    async with openai.AsyncOpenAI(api_key="k", base_url="http://gw/v1", http_client=http) as oa:
+        with pytest.raises(openai.PermissionDeniedError, match="logprobs"):
+            await oa.chat.completions.create(
+                model="m",
+                messages=[{"role": "user", "content": "q"}],
+                logprobs=True,
+                top_logprobs=5,
+            )
+        with pytest.raises(openai.PermissionDeniedError, match="logit_bias"):
+            await oa.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "q"}], logit_bias={"1": 5}
+            )
+        result = await oa.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "é"}]
+        )
+    assert result.choices[0].message.content == "42"
+    assert len(upstream.received) == 1
+
+
+async def test_without_on_error_the_gateway_error_propagates(
+    store: MemoryStore, upstream: Upstream
+) -> None:
+    store.put(_future(ActionKind.SUSPEND))
+    app = EnforcementMiddleware(upstream, store=store, identify=identify)
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/chat/completions",
+        "headers": [(b"x-test-account", b"acc_1")],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}"}
+
+    async def send(message: Any) -> None:
+        raise AssertionError("nothing should be sent")
+
+    with pytest.raises(GatewayError) as exc:
+        await app(scope, receive, send)
+    assert exc.value.status == 403 and scope["state"]["dg.enforcement"].label == "block"
