@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import httpx
+import aiohttp
 
 from distillguard.enforce.output import VERIFICATION_LEVELS
 from distillguard.errors import (
@@ -205,7 +205,7 @@ class VerificationService:
         on_verified: Callable[[str, str | None, str], None],
         ledger: DocumentLedger | None = None,
         tolerance: float = 300.0,
-        client: httpx.AsyncClient | None = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
         if len(secret) < 16:
             raise ConfigurationError("verification webhook secret must be at least 16 bytes")
@@ -216,7 +216,7 @@ class VerificationService:
         self.ledger = ledger or MemoryDocumentLedger()
         self.tolerance = tolerance
         self.replays = ReplayCache()
-        self._client = client
+        self._http = session
         self._sessions: dict[str, Session] = {}
         self._done: set[str] = set()
 
@@ -244,20 +244,22 @@ class VerificationService:
                 "return_url": return_url,
             }
         ).encode()
-        client = self._client or httpx.AsyncClient(timeout=10)
+        http = self._http or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         try:
-            response = await client.post(
+            async with http.post(
                 f"{self.provider_url}/v1/verifications",
-                content=body,
+                data=body,
                 headers=signed_headers(self.secret, body),
-            )
-            response.raise_for_status()
-            answer = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+                raise_for_status=True,
+            ) as response:
+                answer = await response.json()
+            if not isinstance(answer, dict):
+                raise ValueError("answer is not a JSON object")
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise UpstreamError(f"identity provider failed: {exc}") from None
         finally:
-            if self._client is None:
-                await client.aclose()
+            if self._http is None:
+                await http.close()
         session = Session(
             reference, account_id, org_id, level, answer.get("session_id"), answer.get("url")
         )

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
-import httpx
 import httpx2
 import openai
 import pytest
@@ -203,8 +202,8 @@ async def clients(
     gateway: Counting,
 ) -> AsyncIterator[tuple[openai.AsyncOpenAI, anthropic.AsyncAnthropic]]:
     headers = {"x-test-account": "acc_1", "x-test-verification": "org"}
-    oa_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), headers=headers)
-    # this anthropic SDK version runs on httpx2, which rejects httpx objects
+    oa_http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=gateway), headers=headers)
+    # these SDK versions run on httpx2; the anthropic one rejects httpx objects
     an_http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=gateway), headers=headers)
     oa = openai.AsyncOpenAI(api_key="k", base_url="http://gw/v1", http_client=oa_http)
     an = anthropic.AsyncAnthropic(api_key="k", base_url="http://gw", http_client=an_http)
@@ -318,8 +317,8 @@ async def test_anthropic_stream_none_renumbers_blocks(clients: Any, store: Memor
 async def test_unverified_caller_cannot_use_logprobs_or_logit_bias(
     gateway: Counting, upstream: Upstream
 ) -> None:
-    http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=gateway), headers={"x-test-account": "acc_2"}
+    http = httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=gateway), headers={"x-test-account": "acc_2"}
     )
     async with openai.AsyncOpenAI(api_key="k", base_url="http://gw/v1", http_client=http) as oa:
         with pytest.raises(openai.PermissionDeniedError, match="logprobs"):
@@ -345,7 +344,7 @@ async def test_without_on_error_the_gateway_error_propagates(
 ) -> None:
     store.put(_future(ActionKind.SUSPEND))
     app = EnforcementMiddleware(upstream, store=store, identify=identify)
-    scope = {
+    scope: dict[str, Any] = {
         "type": "http",
         "method": "POST",
         "path": "/v1/chat/completions",
