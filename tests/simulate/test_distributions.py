@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections import Counter, defaultdict
 from functools import cache
@@ -134,7 +135,7 @@ def test_account_ids_do_not_encode_the_persona(scenario: Scenario) -> None:
     pattern = re.compile(r"acct_[0-9a-z]{20}")
     assert all(pattern.fullmatch(x["account_id"]) for x in scenario.labels)
     ordered = [x["malicious"] for x in sorted(scenario.labels, key=lambda x: x["account_id"])]
-    runs = sum(1 for a, b in zip(ordered, ordered[1:], strict=False) if a != b)
+    runs = sum(1 for a, b in itertools.pairwise(ordered) if a != b)
     assert runs >= 10  # benign and campaign ids interleave
 
 
