@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from distillguard.cli.dbopt import db_option
-from distillguard.controlplane import migrator
-from distillguard.controlplane.database import create_database_engine, resolve_database_url
 
 
 @click.group()
@@ -19,6 +17,9 @@ def db() -> None:
 @db_option
 def upgrade(revision: str, db_url: str | None) -> None:
     """Create the tables or bring them up to date (safe to run again)."""
+    from distillguard.controlplane import migrator
+    from distillguard.controlplane.database import create_database_engine, resolve_database_url
+
     engine = create_database_engine(db_url)
     try:
         before = migrator.current_revision(engine)
@@ -36,6 +37,9 @@ def upgrade(revision: str, db_url: str | None) -> None:
 @db_option
 def current(db_url: str | None) -> None:
     """Print the schema revision of the database and the newest one available."""
+    from distillguard.controlplane import migrator
+    from distillguard.controlplane.database import create_database_engine
+
     engine = create_database_engine(db_url)
     try:
         revision = migrator.current_revision(engine)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
 
-from distillguard.controlplane.store import ControlPlaneStore
+if TYPE_CHECKING:
+    from distillguard.controlplane.store import ControlPlaneStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +35,8 @@ json_option: Callable[[F], F] = click.option(
 @contextmanager
 def open_store(db_url: str | None) -> Iterator[ControlPlaneStore]:
     """Open the control-plane store for one command and close it afterwards."""
+    from distillguard.controlplane.store import ControlPlaneStore  # not needed for --help
+
     store = ControlPlaneStore.open(db_url)
     try:
         yield store
