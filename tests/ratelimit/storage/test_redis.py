@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import socket
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import redis
 import redis.asyncio as aioredis
 
 from distillguard.errors import StorageError
+from distillguard.ratelimit.base import Lease
+from distillguard.ratelimit.storage.memory import MemoryLimiter
 from distillguard.ratelimit.storage.redis import RedisLimiter
 
 from ..conftest import demand
@@ -158,3 +161,44 @@ def test_processes_never_over_admit_and_return_every_slot(redis_url: str, prefix
         sync.delete(*sync.keys(f"{prefix}*"))
     finally:
         sync.close()
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_redis_agrees_with_memory_step_by_step(
+    redis_url: str, prefix: str, seed: int
+) -> None:
+    """The Lua scripts and the Python algorithms decide every step identically."""
+    rng = random.Random(seed)
+    memory = MemoryLimiter()
+    shared = RedisLimiter.from_url(redis_url, key_prefix=prefix, timeout_s=5.0)
+    names = [("rpm", 5), ("itpm_tokens", 100), ("daily_tokens", 150), ("concurrent", 2)]
+    held: list[tuple[Lease, Lease]] = []
+    outcomes: set[bool] = set()
+    try:
+        for _ in range(40):
+            if held and rng.random() < 0.35:
+                pair = held.pop(rng.randrange(len(held)))
+                actual = {"itpm_tokens": rng.randrange(120), "daily_tokens": rng.randrange(120)}
+                await memory.settle(pair[0], actual)
+                await shared.settle(pair[1], actual)
+                continue
+            chosen = rng.sample(names, rng.randrange(1, len(names) + 1))
+            demands = [
+                demand(prefix, name, limit, cost=rng.randrange(0, 70) if "tok" in name else 1)
+                for name, limit in chosen
+            ]
+            mine, theirs = await memory.acquire(demands), await shared.acquire(demands)
+            outcomes.add(mine.allowed)
+            assert mine.allowed == theirs.allowed
+            assert [s.remaining for s in mine.states] == [s.remaining for s in theirs.states]
+            if not mine.allowed:
+                assert mine.blocking is not None and theirs.blocking is not None
+                assert mine.blocking.demand == theirs.blocking.demand
+                assert (mine.blocking.retry_after_s is None) == (
+                    theirs.blocking.retry_after_s is None
+                )
+            elif mine.lease is not None and theirs.lease is not None:
+                held.append((mine.lease, theirs.lease))
+        assert outcomes == {True, False}
+    finally:
+        await shared.aclose()
