@@ -21,7 +21,8 @@ from distillguard.controlplane.records import (
     AccountRecord,
     CreatedKey,
 )
-from distillguard.controlplane.store import ControlPlaneStore, new_account_row
+from distillguard.controlplane.rows import new_account_row
+from distillguard.controlplane.store import ControlPlaneStore
 from distillguard.errors import InputError
 
 _OPTIONAL_TEXT = (

@@ -14,7 +14,6 @@ True
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,15 +26,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from distillguard.controlplane import apikeys, migrator
 from distillguard.controlplane.database import create_database_engine, is_sqlite, storage_errors
-from distillguard.controlplane.identifiers import ACCOUNT_PREFIX, KEY_PREFIX, ORG_PREFIX, new_id
+from distillguard.controlplane.identifiers import KEY_PREFIX, ORG_PREFIX, new_id
 from distillguard.controlplane.models import Account, ApiKey, Organization, State, Tier
-from distillguard.controlplane.records import (
-    PROGRAMS,
-    AccountRecord,
-    CreatedKey,
-    KeyRecord,
-    OrgRecord,
-    utc,
+from distillguard.controlplane.records import AccountRecord, CreatedKey, KeyRecord, OrgRecord, utc
+from distillguard.controlplane.rows import (
+    account_record,
+    check_reason,
+    check_status,
+    get_row,
+    identifier,
+    key_record,
+    new_account_row,
+    org_record,
 )
 from distillguard.controlplane.tiers import validate_verification
 from distillguard.controlplane.tierstore import TierTable
@@ -121,7 +123,7 @@ class ControlPlaneStore:
         if not name.strip():
             raise InputError("an organization needs a non-empty name")
         row = Organization(
-            org_id=_identifier(org_id, ORG_PREFIX),
+            org_id=identifier(org_id, ORG_PREFIX),
             name=name.strip(),
             verification=validate_verification(verification),
             status="active",
@@ -131,31 +133,31 @@ class ControlPlaneStore:
             if session.get(Organization, row.org_id) is not None:
                 raise Conflict(f"organization {row.org_id} already exists")
             session.add(row)
-        return _org(row)
+        return org_record(row)
 
     def get_org(self, org_id: str) -> OrgRecord:
         with self._session() as session:
-            return _org(_get(session, Organization, org_id, "organization"))
+            return org_record(get_row(session, Organization, org_id, "organization"))
 
     def list_orgs(self, *, status: str | None = None) -> list[OrgRecord]:
         query = select(Organization).order_by(Organization.created_at, Organization.org_id)
         if status is not None:
-            query = query.where(Organization.status == _status(status))
+            query = query.where(Organization.status == check_status(status))
         with self._session() as session:
-            return [_org(row) for row in session.scalars(query)]
+            return [org_record(row) for row in session.scalars(query)]
 
     def suspend_org(self, org_id: str, reason: str) -> OrgRecord:
         """Suspend an organization: every key of every account in it is refused (403)."""
-        return self._set_org_status(org_id, "suspended", _reason(reason))
+        return self._set_org_status(org_id, "suspended", check_reason(reason))
 
     def reinstate_org(self, org_id: str) -> OrgRecord:
         return self._set_org_status(org_id, "active", None)
 
     def _set_org_status(self, org_id: str, status: str, reason: str | None) -> OrgRecord:
         with self._change() as session:
-            row = _get(session, Organization, org_id, "organization")
+            row = get_row(session, Organization, org_id, "organization")
             row.status, row.status_reason = status, reason
-            return _org(row)
+            return org_record(row)
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -201,13 +203,13 @@ class ControlPlaneStore:
             if session.get(Account, row.account_id) is not None:
                 raise Conflict(f"account {row.account_id} already exists")
             if org_id is not None:
-                _get(session, Organization, org_id, "organization")
+                get_row(session, Organization, org_id, "organization")
             row.tier = self.tiers.admissible(session, tier, row.verification)
             session.add(row)
-        return _account(row)
+        return account_record(row)
 
     def add_accounts(self, rows: Sequence[Account]) -> tuple[list[AccountRecord], dict[int, str]]:
-        """Insert rows built by :func:`new_account_row` in one transaction (bulk import).
+        """Insert rows built by :func:`~distillguard.controlplane.rows.new_account_row` in one transaction (bulk import).
 
         Organizations the rows name are created when missing. Tiers are taken as given (these are
         existing accounts, not upgrades), and ``None`` becomes the lowest tier. Returns the added
@@ -248,12 +250,12 @@ class ControlPlaneStore:
                     continue
                 existing.add(row.account_id)
                 session.add(row)
-                added.append(_account(row))
+                added.append(account_record(row))
         return added, refused
 
     def get_account(self, account_id: str) -> AccountRecord:
         with self._session() as session:
-            return _account(_get(session, Account, account_id, "account"))
+            return account_record(get_row(session, Account, account_id, "account"))
 
     def list_accounts(
         self,
@@ -278,16 +280,18 @@ class ControlPlaneStore:
         if org_id is not None:
             query = query.where(Account.org_id == org_id)
         if status is not None:
-            query = query.where(Account.status == _status(status))
+            query = query.where(Account.status == check_status(status))
         if limit is not None:
             query = query.limit(limit)
         with self._session() as session:
             for row in session.scalars(query.execution_options(yield_per=1000)):
-                yield _account(row)
+                yield account_record(row)
 
     def suspend_account(self, account_id: str, reason: str) -> AccountRecord:
         """Suspend an account: its keys are refused (403) once the gateway has refreshed."""
-        return self._update_account(account_id, status="suspended", status_reason=_reason(reason))
+        return self._update_account(
+            account_id, status="suspended", status_reason=check_reason(reason)
+        )
 
     def reinstate_account(self, account_id: str) -> AccountRecord:
         return self._update_account(account_id, status="active", status_reason=None)
@@ -295,19 +299,19 @@ class ControlPlaneStore:
     def set_account_tier(self, account_id: str, tier: int) -> AccountRecord:
         """Move an account to ``tier``; refused if its verification is below the tier's need."""
         with self._change() as session:
-            row = _get(session, Account, account_id, "account")
+            row = get_row(session, Account, account_id, "account")
             row.tier = self.tiers.admissible(session, tier, row.verification)
-            return _account(row)
+            return account_record(row)
 
     def set_account_verification(self, account_id: str, verification: str) -> AccountRecord:
         return self._update_account(account_id, verification=validate_verification(verification))
 
     def _update_account(self, account_id: str, **changes: Any) -> AccountRecord:
         with self._change() as session:
-            row = _get(session, Account, account_id, "account")
+            row = get_row(session, Account, account_id, "account")
             for name, value in changes.items():
                 setattr(row, name, value)
-            return _account(row)
+            return account_record(row)
 
     def export_accounts(self, out: IO[bytes], *, include_email: bool = True) -> int:
         """Write every account as dg.account.v1 JSON Lines to ``out``; return the count."""
@@ -337,13 +341,13 @@ class ControlPlaneStore:
             expires_at=utc(expires_at) if expires_at is not None else None,
         )
         with self._change() as session:
-            account = _get(session, Account, account_id, "account")
+            account = get_row(session, Account, account_id, "account")
             if account.status != "active":
                 raise Conflict(
                     f"account {account_id} is suspended; reinstate it before adding keys"
                 )
             session.add(row)
-        return CreatedKey(record=_key(row), secret=material.api_key)
+        return CreatedKey(record=key_record(row), secret=material.api_key)
 
     def create_keys(self, account_ids: Sequence[str], *, name: str = "") -> list[CreatedKey]:
         """Create one key for each account in one transaction (e.g. after a bulk import)."""
@@ -369,27 +373,27 @@ class ControlPlaneStore:
                     created_at=now,
                 )
                 session.add(row)
-                created.append(CreatedKey(record=_key(row), secret=material.api_key))
+                created.append(CreatedKey(record=key_record(row), secret=material.api_key))
         return created
 
     def get_key(self, key_id: str) -> KeyRecord:
         with self._session() as session:
-            return _key(_get(session, ApiKey, key_id, "API key"))
+            return key_record(get_row(session, ApiKey, key_id, "API key"))
 
     def list_keys(self, *, account_id: str | None = None) -> list[KeyRecord]:
         query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.key_id)
         if account_id is not None:
             query = query.where(ApiKey.account_id == account_id)
         with self._session() as session:
-            return [_key(row) for row in session.scalars(query)]
+            return [key_record(row) for row in session.scalars(query)]
 
     def revoke_key(self, key_id: str) -> KeyRecord:
         """Revoke a key for good (revoking twice keeps the first time)."""
         with self._change() as session:
-            row = _get(session, ApiKey, key_id, "API key")
+            row = get_row(session, ApiKey, key_id, "API key")
             if row.revoked_at is None:
                 row.revoked_at = datetime.now(UTC)
-            return _key(row)
+            return key_record(row)
 
     def record_key_use(self, last_used: Mapping[str, datetime]) -> None:
         """Store ``last_used_at`` for many keys at once (the gateway batches these)."""
@@ -400,130 +404,3 @@ class ControlPlaneStore:
                 session.execute(
                     update(ApiKey).where(ApiKey.key_id == key_id).values(last_used_at=utc(moment))
                 )
-
-
-def new_account_row(
-    *,
-    account_id: str | None = None,
-    org_id: str | None = None,
-    created_at: datetime | None = None,
-    email: str | None = None,
-    email_domain: str | None = None,
-    signup_ip: str | None = None,
-    signup_user_agent: str | None = None,
-    payment_fingerprint: str | None = None,
-    payment_country: str | None = None,
-    country: str | None = None,
-    verification: str = "none",
-    program: str = "standard",
-    tier: int | None = None,
-) -> Account:
-    """Validate dg.account.v1 fields into an unsaved row; raises :class:`InputError`."""
-    if email is not None and (email.count("@") != 1 or not email.split("@")[1]):
-        raise InputError(f"email {email!r} is not an address of the form name@domain")
-    if email_domain is None and email is not None:
-        email_domain = email.split("@")[1].lower()
-    if signup_ip is not None:
-        try:
-            signup_ip = str(ipaddress.ip_address(signup_ip))
-        except ValueError as exc:
-            raise InputError(f"signup IP {signup_ip!r} is not an IPv4 or IPv6 address") from exc
-    if program not in PROGRAMS:
-        raise InputError(f"program {program!r} is not one of {', '.join(PROGRAMS)}")
-    return Account(
-        account_id=_identifier(account_id, ACCOUNT_PREFIX),
-        org_id=org_id,
-        created_at=utc(created_at) if created_at is not None else datetime.now(UTC),
-        email=email,
-        email_domain=email_domain,
-        signup_ip=signup_ip,
-        signup_user_agent=signup_user_agent,
-        payment_fingerprint=payment_fingerprint,
-        payment_country=_country(payment_country, "payment country"),
-        country=_country(country, "country"),
-        verification=validate_verification(verification),
-        program=program,
-        tier=tier,
-        status="active",
-    )
-
-
-def _get(session: Session, model: Any, ident: str, what: str) -> Any:
-    row = session.get(model, ident)
-    if row is None:
-        raise NotFound(f"{what} {ident!r} does not exist")
-    return row
-
-
-def _identifier(given: str | None, prefix: str) -> str:
-    if given is None:
-        return new_id(prefix)
-    if not given.strip() or len(given) > 64:
-        raise InputError(f"identifier {given!r} must have 1 to 64 characters")
-    return given
-
-
-def _status(status: str) -> str:
-    if status not in ("active", "suspended"):
-        raise InputError(f"status {status!r} is not one of active, suspended")
-    return status
-
-
-def _reason(reason: str) -> str:
-    if not reason.strip():
-        raise InputError("a suspension needs a reason (it is shown to the operator and logged)")
-    return reason.strip()
-
-
-def _country(code: str | None, what: str) -> str | None:
-    if code is None:
-        return None
-    if len(code) != 2 or not code.isalpha() or not code.isascii():
-        raise InputError(f"{what} {code!r} is not an ISO 3166-1 alpha-2 code such as US or DE")
-    return code.upper()
-
-
-def _org(row: Organization) -> OrgRecord:
-    return OrgRecord(
-        org_id=row.org_id,
-        name=row.name,
-        verification=row.verification,
-        status=row.status,
-        status_reason=row.status_reason,
-        created_at=utc(row.created_at),
-    )
-
-
-def _account(row: Account) -> AccountRecord:
-    return AccountRecord(
-        account_id=row.account_id,
-        org_id=row.org_id,
-        created_at=utc(row.created_at),
-        email=row.email,
-        email_domain=row.email_domain,
-        signup_ip=row.signup_ip,
-        signup_user_agent=row.signup_user_agent,
-        payment_fingerprint=row.payment_fingerprint,
-        payment_country=row.payment_country,
-        country=row.country,
-        verification=row.verification,
-        program=row.program,
-        tier=row.tier,
-        status=row.status,
-        status_reason=row.status_reason,
-    )
-
-
-def _key(row: ApiKey) -> KeyRecord:
-    def aware(moment: datetime | None) -> datetime | None:
-        return utc(moment) if moment is not None else None
-
-    return KeyRecord(
-        key_id=row.key_id,
-        account_id=row.account_id,
-        name=row.name,
-        created_at=utc(row.created_at),
-        expires_at=aware(row.expires_at),
-        revoked_at=aware(row.revoked_at),
-        last_used_at=aware(row.last_used_at),
-    )
