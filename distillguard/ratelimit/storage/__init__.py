@@ -24,6 +24,9 @@ from distillguard.ratelimit.base import Limiter
 def _memory(url: str, options: dict[str, Any]) -> Limiter:
     from distillguard.ratelimit.storage.memory import MemoryLimiter
 
+    # a process-local limiter cannot become unreachable: failover settings do not apply
+    options.pop("failover", None)
+    options.pop("retry_interval_s", None)
     try:
         return MemoryLimiter(**options)
     except TypeError as exc:
@@ -66,7 +69,8 @@ def from_url(url: str, **options: Any) -> Limiter:
 
     ``options`` are passed to the storage: ``lease_ttl_s`` and ``concurrency_retry_s`` for
     every storage, ``clock`` for memory, and for Redis ``failover`` (``"open"``, ``"closed"``
-    or ``None``), ``retry_interval_s``, ``key_prefix`` and ``redis.asyncio`` client options.
+    or ``None``; ignored for memory), ``retry_interval_s``, ``key_prefix``, ``timeout_s``
+    and ``redis.asyncio`` connection options. An unknown option is a ``ConfigurationError``.
     """
     scheme = urlsplit(url).scheme
     try:

@@ -122,6 +122,7 @@ class RedisLimiter:
         options.setdefault("timeout", None)  # waiting for a pooled connection: within timeout_s
         try:
             pool: Any = aioredis.BlockingConnectionPool.from_url(url, **options)
+            pool.connection_class(**pool.connection_kwargs)  # bad options fail now, not later
             redis_class: Any = aioredis.Redis  # the installed stubs predate from_pool
             client = redis_class.from_pool(pool)
         except (ValueError, TypeError) as exc:

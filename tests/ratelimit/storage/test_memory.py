@@ -98,3 +98,8 @@ async def test_duplicate_keys_in_one_request_are_charged_twice() -> None:
     assert (await limiter.acquire([same, same])).allowed
     assert not (await limiter.acquire([same, same])).allowed
     assert (await limiter.acquire([same])).allowed
+
+
+def test_from_url_builds_a_memory_limiter_and_ignores_failover() -> None:
+    limiter = from_url("memory://", failover="closed", lease_ttl_s=30.0)
+    assert isinstance(limiter, MemoryLimiter)

@@ -17,7 +17,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from distillguard.errors import StorageError
+from distillguard.errors import ConfigurationError, StorageError
 from distillguard.ratelimit.base import Lease
 from distillguard.ratelimit.storage.memory import MemoryLimiter
 from distillguard.ratelimit.storage.redis import RedisLimiter
@@ -202,3 +202,8 @@ async def test_redis_agrees_with_memory_step_by_step(
         assert outcomes == {True, False}
     finally:
         await shared.aclose()
+
+
+def test_bad_options_fail_at_construction() -> None:
+    with pytest.raises(ConfigurationError, match="no_such_option"):
+        RedisLimiter.from_url("redis://127.0.0.1:6379/0", no_such_option=1)
