@@ -29,8 +29,10 @@ from distillguard.console.auth import Session, Signer, User, check_csrf, verify_
 from distillguard.console.dataset import Dataset
 from distillguard.errors import InputError, NotFound, StorageError
 from distillguard.report.methods import label
+from distillguard.report.prose import capability_word
 
 COOKIE = "dg_console"
+STATUS_WORDS = {"suspend": "suspended", "throttle": "throttled", "challenge": "challenged"}
 LOGIN_COOKIE = "dg_login"
 PAGE_SIZE = 100
 MAX_FORM_BYTES = 16 * 1024
@@ -70,6 +72,7 @@ class Console:
             autoescape=select_autoescape(["html"]),
         )
         self.env.filters["human"] = charts.human
+        self.env.filters["capability"] = capability_word
         self._graphs: dict[str, graph.Drawing] = {}
         self._graph_lock = threading.Lock()
 
@@ -184,7 +187,10 @@ class Console:
         methods = (
             [(label(name), n / total) for name, n in method_counts.items() if n] if total else []
         )
-        capabilities = sorted(campaign.capabilities.items(), key=lambda kv: -kv[1])
+        capabilities = [
+            (capability_word(name), share)
+            for name, share in sorted(campaign.capabilities.items(), key=lambda kv: -kv[1])
+        ]
         infra = {
             kind: (
                 title,
@@ -226,7 +232,7 @@ class Console:
             finding=finding,
             record=self.data.account_record(account_id),
             stats=self.data.account_stats(account_id),
-            chart=charts.daily_chart(self.data.account_daily(account_id), height=160),
+            chart=charts.daily_chart(self.data.account_daily(account_id), width=1240, height=200),
             infra={
                 k: self.data.account_infrastructure(account_id, k)
                 for k in ("prefix", "ip", "ja4", "key", "model")
@@ -234,6 +240,7 @@ class Console:
             recent=self.data.recent_requests(account_id),
             history=history,
             status=status_of(history),
+            status_words=STATUS_WORDS,
             actions=ACTIONS,
             notice=request.query_params.get("done"),
         )

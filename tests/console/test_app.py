@@ -130,7 +130,7 @@ def test_admin_acts_and_the_audit_log_shows_it(client: TestClient, audit_path: P
     assert r.status_code == 303
     assert "member of C-hydra" in audit_path.read_text()
     account = client.get("/accounts/h2").text
-    assert 'id="status">suspend<' in account and "member of C-hydra" in account
+    assert 'id="status">suspended<' in account and "member of C-hydra" in account
     assert "member of C-hydra" in client.get("/audit").text
 
 
