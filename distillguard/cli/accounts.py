@@ -178,6 +178,18 @@ def set_tier(account_id: str, tier: int, db_url: str | None, as_json: bool) -> N
     _show(account, as_json)
 
 
+@accounts.command("set-verification")
+@click.argument("account_id")
+@click.argument("level", type=click.Choice(VERIFICATION_LEVELS))
+@db_option
+@json_option
+def set_verification(account_id: str, level: str, db_url: str | None, as_json: bool) -> None:
+    """Record the highest check ACCOUNT_ID has passed (unlocks tiers that require it)."""
+    with open_store(db_url) as store:
+        account = store.set_account_verification(account_id, level)
+    _show(account, as_json)
+
+
 @accounts.command("export")
 @click.option(
     "-o",

@@ -33,6 +33,7 @@ from distillguard.controlplane.adminmodels import (
     TierChange,
     TierOut,
     TierTableBody,
+    VerificationChange,
 )
 from distillguard.controlplane.store import ControlPlaneStore
 from distillguard.controlplane.tiers import TierSpec
@@ -202,6 +203,10 @@ def _accounts(store: ControlPlaneStore) -> APIRouter:
     @router.put("/{account_id}/tier")
     def set_account_tier(account_id: str, body: TierChange) -> AccountOut:
         return AccountOut.of(store.set_account_tier(account_id, body.tier))
+
+    @router.put("/{account_id}/verification")
+    def set_account_verification(account_id: str, body: VerificationChange) -> AccountOut:
+        return AccountOut.of(store.set_account_verification(account_id, body.verification))
 
     return router
 

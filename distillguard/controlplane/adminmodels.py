@@ -88,6 +88,10 @@ class TierChange(_Strict):
     tier: int = Field(ge=0)
 
 
+class VerificationChange(_Strict):
+    verification: Verification
+
+
 class KeyCreate(_Strict):
     account_id: str = Field(min_length=1)
     name: str = Field(default="", max_length=200)

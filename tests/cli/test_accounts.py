@@ -55,6 +55,10 @@ def test_list_suspend_reinstate_set_tier(db: str) -> None:
         json.loads(run("accounts", "reinstate", ident, "--db", db, "--json"))["status"] == "active"
     )
     assert json.loads(run("accounts", "set-tier", ident, "3", "--db", db, "--json"))["tier"] == 3
+    result = CliRunner().invoke(cli, ["accounts", "set-tier", ident, "4", "--db", db])
+    assert isinstance(result.exception, Conflict)
+    run("accounts", "set-verification", ident, "id", "--db", db)
+    assert json.loads(run("accounts", "set-tier", ident, "4", "--db", db, "--json"))["tier"] == 4
     table = run("accounts", "list", "--db", db)
     assert "1 account(s)" in table
 

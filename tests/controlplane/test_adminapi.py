@@ -93,6 +93,18 @@ def test_account_and_key_created_through_the_api_authenticate(
         client.post(f"/keys/{key.json()['key_id']}/revoke", headers=AUTH).json()["state"]
         == "revoked"
     )
+    assert (
+        client.put(f"/accounts/{account_id}/tier", headers=AUTH, json={"tier": 4}).status_code
+        == 409
+    )
+    verified = client.put(
+        f"/accounts/{account_id}/verification", headers=AUTH, json={"verification": "id"}
+    )
+    assert verified.json()["verification"] == "id"
+    assert (
+        client.put(f"/accounts/{account_id}/tier", headers=AUTH, json={"tier": 4}).json()["tier"]
+        == 4
+    )
 
 
 def test_malformed_and_invalid_requests_are_4xx(client: TestClient) -> None:
@@ -162,3 +174,14 @@ def test_export_streams_account_v1(client: TestClient) -> None:
 def test_short_tokens_are_refused(store: ControlPlaneStore) -> None:
     with pytest.raises(ConfigurationError, match="at least 16"):
         create_admin_app(store, "short")
+
+
+def test_mounts_under_admin(store: ControlPlaneStore) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    outer = Starlette(routes=[Mount("/admin", app=create_admin_app(store, TOKEN))])
+    with TestClient(outer) as client:
+        assert client.get("/admin/tiers").status_code == 401
+        assert len(client.get("/admin/tiers", headers=AUTH).json()) >= 5
+        assert "/tiers" in client.get("/admin/openapi.json", headers=AUTH).json()["paths"]
