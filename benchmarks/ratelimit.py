@@ -24,11 +24,14 @@ import time
 import uuid
 from collections.abc import Sequence
 
+import redis.asyncio as aioredis
+
 from distillguard.controlplane.principal import Principal, TierLimits
 from distillguard.errors import StorageError
 from distillguard.ratelimit.base import Demand, Limiter
 from distillguard.ratelimit.plan import demands_for
 from distillguard.ratelimit.storage import from_url
+from distillguard.ratelimit.storage.redis import RedisLimiter
 
 BIG = 10**9
 TIER = TierLimits(
@@ -55,9 +58,18 @@ def workload(count: int, run: str) -> list[tuple[Demand, ...]]:
     addresses = [
         f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}" for _ in range(4_500)
     ] + [f"2001:db8:{rng.randrange(65536):x}::{rng.randrange(65536):x}" for _ in range(500)]
-    return [
+    requests = [
         demands_for(rng.choice(principals), rng.choice(addresses), rng.randrange(50, 4000), 1024)
         for _ in range(count)
+    ]
+    # every key under this run's namespace, so that the run can delete what it created
+    renamed: dict[Demand, Demand] = {}
+    return [
+        tuple(
+            renamed.setdefault(d, Demand(f"bench:{run}:{d.key}", d.scope, d.rule, d.cost))
+            for d in demands
+        )
+        for demands in requests
     ]
 
 
@@ -112,11 +124,11 @@ async def concurrent(limiter: Limiter, requests: list[tuple[Demand, ...]], in_fl
 
 
 async def measure(name: str, url: str, count: int, in_flight: int) -> dict[str, float]:
-    options = {} if url.startswith("memory") else {"failover": None, "key_prefix": f"bench:{name}:"}
+    run = uuid.uuid4().hex[:8]
+    options = {} if url.startswith("memory") else {"failover": None, "key_prefix": f"bench:{run}:"}
     limiter = from_url(url, **options)
     try:
         await limiter.check()
-        run = uuid.uuid4().hex[:8]
         warm = workload(min(count, 2_000), run)
         await sequential(limiter, warm)
         figures = {"round trip (check) p50": await round_trip(limiter, 2_000)}
@@ -126,7 +138,19 @@ async def measure(name: str, url: str, count: int, in_flight: int) -> dict[str, 
         )
         return figures
     finally:
+        if isinstance(limiter, RedisLimiter):
+            await delete_keys(url, f"bench:{run}:*")
         await limiter.aclose()
+
+
+async def delete_keys(url: str, pattern: str) -> None:
+    client = aioredis.Redis.from_url(url)
+    try:
+        batch = [key async for key in client.scan_iter(match=pattern, count=1000)]
+        for start in range(0, len(batch), 1000):
+            await client.delete(*batch[start : start + 1000])
+    finally:
+        await client.aclose()
 
 
 def plan_cost(count: int) -> float:

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from distillguard.ratelimit.base import Demand, Limiter, LimitKind, Rule
 from distillguard.ratelimit.storage import from_url
@@ -40,6 +41,26 @@ async def make_limiter(request: pytest.FixtureRequest, prefix: str) -> AsyncIter
     yield make
     for limiter in made:
         await limiter.aclose()
+    if request.param == "redis":
+        await purge(url, prefix)
+
+
+async def purge(redis_url: str, prefix: str) -> None:
+    """Delete every key of this test's prefix (other users of the database are untouched)."""
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def purged(redis_url: str, prefix: str) -> AsyncIterator[None]:
+    """Remove this test's keys from Redis afterwards."""
+    yield
+    await purge(redis_url, prefix)
 
 
 def rule(name: str, limit: int, period_s: float = 3600.0) -> Rule:

@@ -19,7 +19,7 @@ from distillguard.ratelimit.storage.memory import MemoryLimiter
 from .conftest import demand
 from .proxy import TcpProxy
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("purged")]
 
 
 def errors(mode: str) -> float:

@@ -24,7 +24,7 @@ from distillguard.ratelimit.storage.redis import RedisLimiter
 
 from ..conftest import demand
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("purged")]
 WORKER = Path(__file__).with_name("redis_worker.py")
 
 
@@ -39,9 +39,6 @@ async def limiter(redis_url: str, prefix: str) -> AsyncIterator[RedisLimiter]:
 async def client(redis_url: str, prefix: str) -> AsyncIterator[Any]:
     client: Any = aioredis.Redis.from_url(redis_url)
     yield client
-    keys = [key async for key in client.scan_iter(f"{prefix}*")]
-    if keys:
-        await client.delete(*keys)
     await client.aclose()
 
 
@@ -59,7 +56,7 @@ async def test_every_key_has_a_ttl(limiter: RedisLimiter, client: Any, prefix: s
     ]
     decision = await limiter.acquire(demands)
     assert decision.lease is not None
-    keys = [key async for key in client.scan_iter(f"{prefix}*")]
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
     assert len(keys) == 4  # three counters and the lease record
     for key in keys:
         ttl = await client.pttl(key)
@@ -67,7 +64,7 @@ async def test_every_key_has_a_ttl(limiter: RedisLimiter, client: Any, prefix: s
     # a rate bucket lives only until it is full again: one request of 10/min -> 6 s
     assert await client.pttl(f"{prefix}s:rpm") <= 6_001
     await limiter.settle(decision.lease, {})
-    assert [key async for key in client.scan_iter(f"{prefix}lease:*")] == []
+    assert [key async for key in client.scan_iter(match=f"{prefix}lease:*", count=1000)] == []
 
 
 async def test_script_is_reloaded_after_noscript(limiter: RedisLimiter, prefix: str) -> None:
@@ -157,8 +154,7 @@ def test_processes_never_over_admit_and_return_every_slot(redis_url: str, prefix
     sync = redis.Redis.from_url(redis_url)
     try:
         assert sync.zcard(f"{prefix}s:concurrent") == 0
-        assert list(sync.scan_iter(f"{prefix}lease:*")) == []
-        sync.delete(*sync.keys(f"{prefix}*"))
+        assert list(sync.scan_iter(match=f"{prefix}lease:*", count=1000)) == []
     finally:
         sync.close()
 
