@@ -215,19 +215,37 @@ def _p(seq: Sequence[str], r: int, shift: int) -> str:
     return seq[(r >> shift) % len(seq)]
 
 
+class _Slots(dict[str, object]):
+    """Slot values computed on demand from the bits of one random number."""
+
+    def __init__(self, r: int) -> None:
+        super().__init__()
+        self.r = r
+
+    def __missing__(self, key: str) -> object:
+        r = self.r
+        if key == "w":
+            return _p(WORDS, r, 40)
+        if key == "W":
+            return _p(WORDS, r, 40).capitalize()
+        if key == "n":
+            return 2 + (r >> 44) % 48
+        if key == "lang":
+            return _p(LANGS, r, 50)
+        if key == "i":
+            return _p(ITEMS, r, 52)
+        if key == "city":
+            return _p(CITIES, r, 54)
+        if key == "tongue":
+            return _p(TONGUES, r, 56)
+        raise KeyError(key)
+
+
 def _fill(text: str, r: int) -> str:
     """Fill ``{w}``-style slots (slot values come from high bits of ``r``)."""
     if "{" not in text:
         return text
-    return text.format(
-        w=_p(WORDS, r, 40),
-        W=_p(WORDS, r, 40).capitalize(),
-        n=2 + (r >> 44) % 48,
-        lang=_p(LANGS, r, 50),
-        i=_p(ITEMS, r, 52),
-        city=_p(CITIES, r, 54),
-        tongue=_p(TONGUES, r, 56),
-    )
+    return text.format_map(_Slots(r))
 
 
 def coding(r: int) -> str:
