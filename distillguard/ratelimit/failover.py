@@ -13,7 +13,8 @@ Two modes, chosen by the operator:
     may get up to N times its limits until Redis returns; service continues.
 
 A failed call opens a circuit for ``retry_interval_s``: meanwhile requests go straight to the
-degraded path instead of waiting on timeouts, then one call probes Redis again. Settles that
+degraded path instead of waiting on timeouts, then one request at a time probes Redis again
+(the others stay degraded until the probe succeeds). Settles that
 cannot reach Redis are queued (bounded) and replayed on recovery, so slots held in Redis are
 released instead of waiting for their leases to expire. Every failure is logged with
 structured fields and counted in ``dg_limiter_storage_errors_total{mode}``; admission latency
@@ -77,6 +78,7 @@ class FailoverLimiter:
         self._retry_interval_s = retry_interval_s
         self._closed_retry_s = closed_retry_s
         self._down_until: float | None = None
+        self._probing = False
         self._pending: deque[tuple[Lease, Mapping[str, int]]] = deque(maxlen=max_pending_settles)
         self._replay: asyncio.Task[None] | None = None
         self._latency = metrics.LATENCY.labels(storage=storage)
@@ -91,19 +93,30 @@ class FailoverLimiter:
     async def acquire(self, demands: Sequence[Demand]) -> Decision:
         """Admit through the storage, or decide degraded while it is down."""
         start = time.perf_counter()
-        down_until = self._down_until
-        if down_until is None or time.monotonic() >= down_until:
+        if self._down_until is None:
             try:
                 decision = await self._primary.acquire(demands)
             except StorageError as exc:
                 self._failed("acquire", exc)
-            else:
-                if down_until is not None:
-                    self._recovered()
-                self._latency.observe(time.perf_counter() - start)
-                return decision
-        decision = await self._decide_degraded(demands)
+                decision = await self._decide_degraded(demands)
+        elif not self._probing and time.monotonic() >= self._down_until:
+            decision = await self._probe(demands)
+        else:
+            decision = await self._decide_degraded(demands)
         self._latency.observe(time.perf_counter() - start)
+        return decision
+
+    async def _probe(self, demands: Sequence[Demand]) -> Decision:
+        """Try the storage again with one request while the others stay degraded."""
+        self._probing = True
+        try:
+            decision = await self._primary.acquire(demands)
+        except StorageError as exc:
+            self._failed("acquire", exc)
+            return await self._decide_degraded(demands)
+        finally:
+            self._probing = False
+        self._recovered()
         return decision
 
     async def _decide_degraded(self, demands: Sequence[Demand]) -> Decision:

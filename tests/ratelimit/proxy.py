@@ -7,10 +7,15 @@ import contextlib
 
 
 class TcpProxy:
-    """Forwards ``127.0.0.1:port`` to ``target``; :meth:`stop` drops every connection."""
+    """Forwards ``127.0.0.1:port`` to ``target``; :meth:`stop` drops every connection.
+
+    With ``hang`` set, new connections are accepted and then ignored, like a server that
+    stopped answering (a black hole): clients wait for their own timeouts.
+    """
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
+        self.hang = False
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -29,6 +34,9 @@ class TcpProxy:
         self._writers.clear()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.hang:
+            self._writers.add(writer)
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:

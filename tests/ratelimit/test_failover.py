@@ -109,6 +109,38 @@ async def test_recovers_and_replays_settles_when_redis_returns(
     await limiter.aclose()
 
 
+async def test_a_silent_redis_is_probed_by_one_request_at_a_time(
+    redis_url: str, proxy: TcpProxy, prefix: str
+) -> None:
+    limiter = from_url(
+        proxied(redis_url, proxy),
+        failover="open",
+        key_prefix=prefix,
+        retry_interval_s=0.05,
+        timeout_s=0.3,
+    )
+    rpm = [demand(prefix, "rpm", 100)]
+    await proxy.stop()
+    proxy.hang = True
+    await proxy.start()
+    before = errors("open")
+    first = await limiter.acquire(rpm)  # waits for its timeout, then decides locally
+    assert first.allowed and first.degraded
+    await asyncio.sleep(0.06)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def timed() -> float:
+        await limiter.acquire(rpm)
+        return loop.time() - started
+
+    durations = sorted(await asyncio.gather(*(timed() for _ in range(5))))
+    assert durations[-1] >= 0.25  # the probe waited for Redis
+    assert durations[-2] < 0.2  # the others did not
+    assert errors("open") == before + 2
+    await limiter.aclose()
+
+
 async def test_settle_failure_is_counted_not_raised(
     redis_url: str, proxy: TcpProxy, prefix: str
 ) -> None:
