@@ -25,6 +25,21 @@ JOIN communities c ON e.src = c.account_id
 JOIN communities d ON e.dst = d.account_id AND c.community = d.community
 GROUP BY ALL;
 
+CREATE OR REPLACE TABLE member_degree AS
+WITH inside AS (
+    SELECT c.account_id, c.community, e.weight
+    FROM edges e
+    JOIN communities c ON e.src = c.account_id
+    JOIN communities d ON e.dst = d.account_id AND c.community = d.community
+    UNION ALL
+    SELECT d.account_id, d.community, e.weight
+    FROM edges e
+    JOIN communities c ON e.src = c.account_id
+    JOIN communities d ON e.dst = d.account_id AND c.community = d.community
+)
+SELECT account_id, community, count(*) AS links, sum(weight) AS strength
+FROM inside GROUP BY ALL;
+
 CREATE OR REPLACE TABLE community_kinds AS
 SELECT c.community, k.kind, count(*) AS pairs
 FROM edges e
@@ -112,9 +127,11 @@ def build_campaigns(
 ) -> list[Campaign]:
     """Describe every community in ``communities`` as a :class:`Campaign` (not yet filtered)."""
     db.execute(CAMPAIGN_SQL)
+    # A member hanging on the community by a single link (a chance sign-up in the same hour
+    # sharing one popular prompt) is not part of the campaign.
     members: dict[int, list[str]] = {}
     for account, community in db.execute(
-        "SELECT account_id, community FROM communities"
+        "SELECT account_id, community FROM member_degree WHERE links >= 2"
     ).fetchall():
         members.setdefault(community, []).append(account)
     internal = dict(db.execute("SELECT community, edges FROM community_edges").fetchall())
@@ -140,6 +157,8 @@ def build_campaigns(
         "ORDER BY requests DESC"
     ).fetchall():
         accounts = members.get(community, [])
+        if len(accounts) < min_size:
+            continue
         mean_own = sum(own.get(a, 0.0) for a in accounts) / max(len(accounts), 1)
         evidence = kinds.get(community, {})
         counts = domains.get(community, {})
