@@ -70,6 +70,7 @@ class CachedAuthenticator:
         self._keys: dict[str, _Entry] = {}
         self._tiers: dict[int, TierLimits] = {}
         self._generation: int | None = None
+        self._used: dict[str, float] = {}  # key_id -> last successful use, not yet stored
         self.loaded_at: float | None = None  # clock time of the last reload
         self.checked_at: float | None = None  # clock time of the last successful refresh
         self.refresh(force=True)
@@ -98,12 +99,14 @@ class CachedAuthenticator:
             raise AuthError(_INVALID, should_retry=False)
         if entry.refusal is not None:
             raise PermissionDenied(entry.refusal, should_retry=False)
-        if entry.expires_at is not None and self._clock() >= entry.expires_at:
+        now = self._clock()
+        if entry.expires_at is not None and now >= entry.expires_at:
             expired = datetime.fromtimestamp(entry.expires_at, UTC)
             raise PermissionDenied(
                 f"API key {key_id} expired at {rfc3339(expired)}; create a new key",
                 should_retry=False,
             )
+        self._used[key_id] = now
         return entry.principal
 
     def refresh(self, *, force: bool = False) -> bool:
@@ -182,35 +185,78 @@ class CachedAuthenticator:
         self.loaded_at = self.checked_at = now
         return True
 
+    def flush_key_use(self) -> int:
+        """Store the keys' ``last_used_at`` gathered since the last flush; return how many."""
+        used, self._used = self._used, {}
+        if not used:
+            return 0
+        moments = {key_id: datetime.fromtimestamp(ts, UTC) for key_id, ts in used.items()}
+        try:
+            ControlPlaneStore(self._engine).record_key_use(moments)
+        except StorageError:
+            for key_id, ts in used.items():  # keep them for the next attempt
+                self._used.setdefault(key_id, ts)
+            raise
+        return len(moments)
+
     def _refresh_logged(self) -> None:
         try:
             self.refresh()
         except StorageError as exc:
-            log.warning(
-                "API key refresh failed, keeping the snapshot of %s: %s", self.loaded_at, exc
-            )
+            log.warning("API key refresh failed, keeping the last snapshot: %s", exc)
+        try:
+            self.flush_key_use()
+        except StorageError as exc:
+            log.warning("storing the keys' last use failed: %s", exc)
 
     async def run_refresh(self, interval_s: float = 2.0) -> None:
-        """Refresh every ``interval_s`` seconds until cancelled (run it as an asyncio task)."""
+        """Refresh every ``interval_s`` seconds until cancelled (run it as an asyncio task).
+
+        On cancellation a refresh already running in its worker thread is awaited first, so
+        the engine can be closed safely right after the task ends.
+        """
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         while True:
             await asyncio.sleep(interval_s)
-            await asyncio.to_thread(self._refresh_logged)
+            running = asyncio.ensure_future(asyncio.to_thread(self._refresh_logged))
+            try:
+                await asyncio.shield(running)
+            except asyncio.CancelledError:
+                await running
+                raise
 
-    def start_refresh_thread(self, interval_s: float = 2.0) -> threading.Event:
-        """Refresh in a daemon thread every ``interval_s`` seconds; set the returned event to stop."""
+    def start_refresh_thread(self, interval_s: float = 2.0) -> RefreshThread:
+        """Refresh in a daemon thread every ``interval_s`` seconds; ``.stop()`` ends it."""
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
-        stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.wait(interval_s):
-                self._refresh_logged()
-
-        threading.Thread(target=loop, name="dg-key-refresh", daemon=True).start()
-        return stop
+        thread = RefreshThread(self._refresh_logged, interval_s)
+        thread.start()
+        return thread
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Store pending key use and release the database connections."""
+        try:
+            self.flush_key_use()
+        except StorageError as exc:
+            log.warning("storing the keys' last use failed: %s", exc)
         self._engine.dispose()
+
+
+class RefreshThread(threading.Thread):
+    """The background thread of :meth:`CachedAuthenticator.start_refresh_thread`."""
+
+    def __init__(self, refresh: Callable[[], None], interval_s: float) -> None:
+        super().__init__(name="dg-key-refresh", daemon=True)
+        self._refresh = refresh
+        self._interval_s = interval_s
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(self._interval_s):
+            self._refresh()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop refreshing and wait for a refresh in progress to finish."""
+        self._stopped.set()
+        self.join(timeout_s)

@@ -399,8 +399,16 @@ class ControlPlaneStore:
         """Store ``last_used_at`` for many keys at once (the gateway batches these)."""
         if not last_used:
             return
+        known = set(self._existing_keys(list(last_used)))
+        rows = [
+            {"key_id": key_id, "last_used_at": utc(moment)}
+            for key_id, moment in last_used.items()
+            if key_id in known
+        ]
+        if rows:
+            with self._session() as session:
+                session.execute(update(ApiKey), rows)
+
+    def _existing_keys(self, key_ids: Sequence[str]) -> Iterator[str]:
         with self._session() as session:
-            for key_id, moment in last_used.items():
-                session.execute(
-                    update(ApiKey).where(ApiKey.key_id == key_id).values(last_used_at=utc(moment))
-                )
+            yield from session.scalars(select(ApiKey.key_id).where(ApiKey.key_id.in_(key_ids)))

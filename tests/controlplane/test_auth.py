@@ -132,11 +132,11 @@ def test_failed_refresh_keeps_the_last_snapshot(
     try:
         with pytest.raises(StorageError, match="loading API keys"):
             auth.refresh(force=True)
-        stop = auth.start_refresh_thread(0.02)
+        refresher = auth.start_refresh_thread(0.02)
         deadline = time.monotonic() + 5
         while "refresh failed" not in caplog.text and time.monotonic() < deadline:
             time.sleep(0.02)
-        stop.set()
+        refresher.stop()
         assert "refresh failed" in caplog.text
         assert auth.authenticate(created.secret).account_id == account.account_id
     finally:
@@ -199,7 +199,7 @@ def test_refresh_thread_applies_suspension(store: ControlPlaneStore) -> None:
     account = store.create_account()
     created = store.create_key(account.account_id)
     auth = CachedAuthenticator(store.engine)
-    stop = auth.start_refresh_thread(0.05)
+    refresher = auth.start_refresh_thread(0.05)
     try:
         store.suspend_account(account.account_id, "abuse")
         deadline = time.monotonic() + 5
@@ -212,7 +212,7 @@ def test_refresh_thread_applies_suspension(store: ControlPlaneStore) -> None:
         else:
             pytest.fail("suspension not seen within 5 s")
     finally:
-        stop.set()
+        refresher.stop()
 
 
 def test_from_url_opens_and_loads(tmp_path: Path) -> None:
@@ -232,3 +232,17 @@ def test_refresh_interval_must_be_positive(store: ControlPlaneStore) -> None:
     auth = CachedAuthenticator(store.engine)
     with pytest.raises(ValueError):
         auth.start_refresh_thread(0)
+
+
+def test_last_use_is_stored_on_flush(store: ControlPlaneStore) -> None:
+    account = store.create_account()
+    used, unused = store.create_key(account.account_id), store.create_key(account.account_id)
+    clock = Clock()
+    auth = CachedAuthenticator(store.engine, clock=clock)
+    auth.authenticate(used.secret)
+    assert auth.flush_key_use() == 1
+    assert auth.flush_key_use() == 0
+    stored = store.get_key(used.record.key_id).last_used_at
+    assert stored is not None and abs(stored.timestamp() - clock.now) < 1e-3
+    assert store.get_key(unused.record.key_id).last_used_at is None
+    assert auth.refresh() is False  # recording use is not a change the snapshot needs

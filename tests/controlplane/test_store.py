@@ -143,7 +143,7 @@ def test_record_key_use(store: ControlPlaneStore) -> None:
     account = store.create_account()
     key = store.create_key(account.account_id).record
     moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    store.record_key_use({key.key_id: moment})
+    store.record_key_use({key.key_id: moment, "key_deleted": moment})
     assert store.get_key(key.key_id).last_used_at == moment
 
 
