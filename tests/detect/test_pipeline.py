@@ -1,0 +1,132 @@
+"""End-to-end detection on a hand-made scenario: findings, rejects, content off, incremental."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SPEC_DIR
+from jsonschema import Draft202012Validator, FormatChecker
+
+from distillguard.cli.main import main
+from distillguard.detect.config import load_config
+from distillguard.detect.pipeline import DetectOptions, run_detection
+
+from .scenario import write_scenario
+
+FINDINGS = Draft202012Validator(
+    json.loads((SPEC_DIR / "findings.v1.schema.json").read_text()), format_checker=FormatChecker()
+)
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("scenario")
+    write_scenario(out)
+    return out
+
+
+def _labels(folder: Path) -> dict[str, dict[str, object]]:
+    rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text().splitlines()]
+    return {str(r["account_id"]): r for r in rows}
+
+
+def _flagged(findings: dict[str, object]) -> set[str]:
+    return {a["account_id"] for a in findings["accounts"] if a["flagged"]}  # type: ignore[attr-defined]
+
+
+def test_finds_the_campaign_and_spares_heavy_users(scenario: Path, tmp_path: Path) -> None:
+    result = run_detection(
+        DetectOptions(scenario / "requests", scenario / "accounts.jsonl", tmp_path), load_config()
+    )
+    findings = json.loads((tmp_path / "findings.json").read_text())
+    assert FINDINGS.is_valid(findings), list(FINDINGS.iter_errors(findings))[:3]
+    labels = _labels(scenario)
+    malicious = {a for a, r in labels.items() if r["malicious"]}
+    assert _flagged(findings) == malicious
+    [campaign] = findings["campaigns"]
+    assert set(campaign["account_ids"]) == malicious
+    assert campaign["requests"] > 0 and campaign["summary"].startswith(f"{len(malicious)} accounts")
+    assert campaign["infrastructure"]["ips"] >= 10
+    member = next(a for a in findings["accounts"] if a["account_id"] in malicious)
+    assert member["campaign_id"] == campaign["campaign_id"]
+    assert {r["signal"] for r in member["reasons"]} >= {"campaign_member", "cot_elicitation"}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["rejected"] == 0 and summary["campaigns"] == 1
+    assert summary["requests_ingested"] == result.summary["requests_stored"]
+
+
+def test_content_logging_off_still_finds_the_campaign(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    write_scenario(folder, seed=5, content=False)
+    run_detection(
+        DetectOptions(folder / "requests", folder / "accounts.jsonl", tmp_path / "out"),
+        load_config(),
+    )
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text())
+    malicious = {a for a, r in _labels(folder).items() if r["malicious"]}
+    flagged = _flagged(findings)
+    assert len(flagged & malicious) >= 0.9 * len(malicious)
+    assert flagged <= malicious
+
+
+def test_malformed_records_are_set_aside(scenario: Path, tmp_path: Path) -> None:
+    requests = tmp_path / "requests"
+    shutil.copytree(scenario / "requests", requests)
+    with (requests / "part-999.jsonl").open("wb") as handle:
+        handle.write(b'{"ts": "not a time"}\n')
+        handle.write(b"\xff\xfe\n")
+        handle.write(b'{"ts": "2026-04-01T00:00:00Z", "request_id": "x"')
+    run_detection(
+        DetectOptions(requests, scenario / "accounts.jsonl", tmp_path / "out"), load_config()
+    )
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["rejected"] == 3
+    assert set(summary["rejected_by_reason"]) == {"bad_timestamp", "invalid_utf8", "truncated_line"}
+    lines = (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and all(
+        json.loads(line)["source"].endswith("part-999.jsonl") for line in lines
+    )
+
+
+def test_incremental_run_reads_only_new_segments(scenario: Path, tmp_path: Path) -> None:
+    requests = tmp_path / "requests"
+    requests.mkdir()
+    first, second = sorted((scenario / "requests").iterdir())
+    shutil.copy(first, requests / first.name)
+    out = tmp_path / "out"
+    args = ["detect", "--requests", str(requests), "--accounts", str(scenario / "accounts.jsonl")]
+    main([*args, "--out", str(out), "--since", "last", "--quiet"])
+    before = json.loads((out / "summary.json").read_text())
+    shutil.copy(second, requests / second.name)
+    main([*args, "--out", str(out), "--since", "last", "--quiet"])
+    after = json.loads((out / "summary.json").read_text())
+    new_lines = len(second.read_bytes().splitlines())
+    assert after["requests_ingested"] == new_lines
+    assert after["requests_stored"] == before["requests_stored"] + new_lines
+    malicious = {a for a, r in _labels(scenario).items() if r["malicious"]}
+    assert _flagged(json.loads((out / "findings.json").read_text())) == malicious
+    main([*args, "--out", str(out), "--since", "last", "--quiet"])
+    assert json.loads((out / "summary.json").read_text())["requests_ingested"] == 0
+
+
+def test_config_override_changes_the_threshold(scenario: Path, tmp_path: Path) -> None:
+    config = tmp_path / "strict.toml"
+    config.write_text("[scoring]\nthreshold = 0.999999\n")
+    main(
+        [
+            "detect",
+            "--requests",
+            str(scenario / "requests"),
+            "--accounts",
+            str(scenario / "accounts.jsonl"),
+            "--out",
+            str(tmp_path / "out"),
+            "--config",
+            str(config),
+            "--quiet",
+        ]
+    )
+    assert not _flagged(json.loads((tmp_path / "out" / "findings.json").read_text()))
