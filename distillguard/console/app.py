@@ -102,12 +102,17 @@ class Console:
         if cached is not None:
             return cached
         campaign = self.data.campaign(campaign_id)
-        accounts = self.data.graph_accounts(campaign_id, graph.MAX_ACCOUNTS)
-        edges = self.data.graph_edges(campaign_id, graph.MAX_ACCOUNTS)
+        accounts = self.data.graph_accounts(campaign_id)
+        edges = self.data.graph_edges(campaign_id)
         drawing = graph.layout(accounts, edges, total_accounts=campaign.size)
         with self._graph_lock:
             self._graphs[campaign_id] = drawing
         return drawing
+
+    def warm_graphs(self) -> None:
+        """Lay out every campaign's graph, biggest first, so first visits are fast."""
+        for campaign in sorted(self.data.findings.campaigns, key=lambda c: -c.size):
+            self.drawing(campaign.campaign_id)
 
     # -- sign-in -------------------------------------------------------------------------
 
@@ -168,7 +173,9 @@ class Console:
         if session is None:
             return self._to_login(request)
         campaigns = sorted(self.data.findings.campaigns, key=lambda c: (-c.size, c.campaign_id))
-        overall = charts.daily_chart(self.data.daily(None), label="requests per day, all campaigns")
+        overall = charts.daily_chart(
+            self.data.daily(None), width=1240, label="requests per day, all campaigns"
+        )
         return self.page(
             "campaigns.html", session, campaigns=campaigns, chart=overall, data=self.data
         )
@@ -300,9 +307,16 @@ def create_app(
     *,
     secret: bytes,
     secure_cookies: bool = False,
+    warm_graphs: bool = True,
 ) -> Starlette:
-    """Build the console application."""
+    """Build the console application.
+
+    With ``warm_graphs`` the campaign graphs are laid out in a background thread at once,
+    so that the first visit to a big campaign does not wait for its layout.
+    """
     console = Console(dataset, users, sink, Signer(secret), secure_cookies=secure_cookies)
+    if warm_graphs:
+        threading.Thread(target=console.warm_graphs, name="graph-warmup", daemon=True).start()
     static = Path(__file__).parent / "static"
     routes = [
         Route("/", console.campaigns),

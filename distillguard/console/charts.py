@@ -98,8 +98,9 @@ def daily_chart(
     step = max(1, round(len(days) / 6))
     for i in range(0, len(days), step):
         x = left + i * slot + slot / 2
+        anchor = "end" if x > width - right - 24 else "middle"
         parts.append(
-            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" class="axis">'
+            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" class="axis">'
             f"{days[i][0].strftime('%b %d')}</text>"
         )
     parts.append("</svg>")

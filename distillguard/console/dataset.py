@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from distillguard.console.findings import AccountFinding, Campaign, Findings, read_findings
-from distillguard.console.loader import open_dataset
+from distillguard.console.loader import open_dataset, open_tables
 from distillguard.console.network import cidr_range, is_address, is_network
 from distillguard.errors import InputError, NotFound
 from distillguard.logs.rejects import RejectSink
@@ -114,6 +116,18 @@ class Dataset:
             counts = Counter(sink.counts)
         counts.update(findings.rejects)
         return cls(findings, con, count, counts)
+
+    @classmethod
+    def from_tables(
+        cls,
+        findings: Findings,
+        requests: Iterable[pa.Table],
+        accounts: pa.Table | None = None,
+    ) -> Dataset:
+        """Build from tables already read (``logs.reader.REQUEST_SCHEMA`` batches and an
+        ``ACCOUNT_SCHEMA`` table), e.g. by a detector that holds them in memory."""
+        con, count = open_tables(findings, requests, accounts)
+        return cls(findings, con, count, Counter(findings.rejects))
 
     def _rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -230,38 +244,26 @@ class Dataset:
             for a, sc, r, f, la, i, k in rows
         ]
 
-    def graph_edges(self, campaign_id: str, max_accounts: int) -> list[tuple[str, str, str]]:
-        """``(account, kind, value)`` links of a sample of the campaign's accounts.
+    def graph_edges(self, campaign_id: str) -> list[tuple[str, str, str]]:
+        """``(account, kind, value)`` links of the campaign's graph sample.
 
         Links are the network prefixes and JA4 fingerprints the accounts sent from, and the
-        payment fingerprint, sign-up prefix and e-mail domain of their records; only values
-        shared by at least two sampled accounts are returned, since only those link anything.
+        payment fingerprint and sign-up prefix of their records; only values shared by at least
+        two sampled accounts are kept, since only those link anything (precomputed at load,
+        see :func:`~distillguard.console.loader.build_graph_links`).
         """
-        return [
-            (a, k, v)
-            for a, k, v in self._rows(
-                "WITH sample AS (SELECT account_id FROM membership WHERE campaign_id = ?"
-                "  ORDER BY hash(account_id) LIMIT ?),"
-                " links AS ("
-                "  SELECT account_id, kind, value FROM acct_infra"
-                "   WHERE kind IN ('prefix', 'ja4') AND account_id IN (SELECT * FROM sample)"
-                "  UNION SELECT account_id, 'payment', payment_fingerprint FROM accounts"
-                "   WHERE payment_fingerprint IS NOT NULL AND account_id IN (SELECT * FROM sample)"
-                "  UNION SELECT account_id, 'signup', signup_prefix FROM accounts"
-                "   WHERE signup_prefix IS NOT NULL AND account_id IN (SELECT * FROM sample))"
-                " SELECT account_id, kind, value FROM links WHERE (kind, value) IN ("
-                "  SELECT (kind, value) FROM links GROUP BY kind, value HAVING count(*) >= 2)"
-                " ORDER BY account_id, kind, value",
-                [campaign_id, max_accounts],
-            )
-        ]
-
-    def graph_accounts(self, campaign_id: str, max_accounts: int) -> list[str]:
-        """The same sample of accounts as :meth:`graph_edges`."""
         rows = self._rows(
-            "SELECT account_id FROM membership WHERE campaign_id = ?"
-            " ORDER BY hash(account_id) LIMIT ?",
-            [campaign_id, max_accounts],
+            "SELECT account_id, kind, value FROM graph_links WHERE campaign_id = ?"
+            " ORDER BY account_id, kind, value",
+            [campaign_id],
+        )
+        return [(a, k, v) for a, k, v in rows]
+
+    def graph_accounts(self, campaign_id: str) -> list[str]:
+        """The campaign's accounts drawn in its graph (all, or a stable sample of big ones)."""
+        rows = self._rows(
+            "SELECT account_id FROM graph_sample WHERE campaign_id = ? ORDER BY account_id",
+            [campaign_id],
         )
         return [r[0] for r in rows]
 

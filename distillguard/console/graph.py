@@ -3,7 +3,7 @@
 The graph is bipartite: round nodes are accounts, square nodes are the things they share (a
 network prefix, a JA4 TLS fingerprint, a payment fingerprint, a sign-up prefix). An analyst sees
 at once that six accounts sit behind one /24 and one TLS stack. Big campaigns are drawn from a
-sample of accounts (:data:`MAX_ACCOUNTS`) and the most shared values (:data:`MAX_LINKS`); the
+sample of accounts (``console.loader.GRAPH_ACCOUNTS``) and the most shared values (:data:`MAX_LINKS`); the
 layout is a Fruchterman-Reingold layout computed by igraph from a fixed start, so the same
 campaign is always drawn the same way, and cached per campaign.
 """
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import igraph
 from markupsafe import Markup, escape
 
-MAX_ACCOUNTS = 300
 MAX_LINKS = 60
 LABEL_LINKS = 24
 LAYOUT_SEED = 7
+LAYOUT_ITERATIONS = 150
 _RNG_LOCK = threading.Lock()
 KIND_COLORS = {
     "prefix": "#3867d6",
@@ -59,7 +59,7 @@ def _fruchterman_reingold(
         igraph.set_random_number_generator(random.Random(LAYOUT_SEED))
         try:
             coords = igraph.Graph(n=n, edges=pairs).layout_fruchterman_reingold(
-                seed=start, niter=300
+                seed=start, niter=LAYOUT_ITERATIONS
             )
         finally:
             igraph.set_random_number_generator(random)

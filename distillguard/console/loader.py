@@ -19,6 +19,7 @@ camp_infra per campaign and kind: value, requests, accounts
 camp_method per campaign and method: requests showing it
 camp_sample per campaign: up to 12 prompts from distinct accounts
 camp_decision per campaign and gateway decision: requests, refused (status >= 400)
+graph_*    per campaign, a sample of accounts and the infrastructure they share
 ========== ==============================================================
 """
 
@@ -39,6 +40,7 @@ from distillguard.report.methods import METHOD_NAMES, method_columns
 
 TEXT_CAP = 600
 SAMPLES_PER_CAMPAIGN = 12
+GRAPH_ACCOUNTS = 300
 INFRA_KINDS = {
     "prefix": "prefix",
     "ja4": "tls_ja4",
@@ -217,19 +219,59 @@ def build_aggregates(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX acct_infra_value ON acct_infra (value)")
 
 
+def build_graph_links(con: duckdb.DuckDBPyConnection, max_accounts: int) -> None:
+    """For every campaign, a sample of accounts and the values they share with another one.
+
+    ``graph_sample`` holds up to ``max_accounts`` accounts per campaign (a stable hash order);
+    ``graph_links`` their network prefixes, JA4 fingerprints, payment fingerprints and sign-up
+    prefixes that at least two sampled accounts of the same campaign share.
+    """
+    con.execute(
+        "CREATE TABLE graph_sample AS SELECT campaign_id, account_id FROM ("
+        " SELECT campaign_id, account_id, row_number() OVER (PARTITION BY campaign_id"
+        "  ORDER BY hash(account_id), account_id) AS rank FROM membership"
+        "  WHERE campaign_id IS NOT NULL)"
+        f" WHERE rank <= {int(max_accounts)} ORDER BY campaign_id, account_id"
+    )
+    con.execute(
+        "CREATE TABLE graph_links AS WITH links AS ("
+        " SELECT s.campaign_id, a.account_id, a.kind, a.value FROM graph_sample s"
+        "  JOIN acct_infra a USING (account_id) WHERE a.kind IN ('prefix', 'ja4')"
+        " UNION SELECT s.campaign_id, s.account_id, 'payment', c.payment_fingerprint"
+        "  FROM graph_sample s JOIN accounts c USING (account_id)"
+        "  WHERE c.payment_fingerprint IS NOT NULL"
+        " UNION SELECT s.campaign_id, s.account_id, 'signup', c.signup_prefix"
+        "  FROM graph_sample s JOIN accounts c USING (account_id)"
+        "  WHERE c.signup_prefix IS NOT NULL)"
+        " SELECT * FROM links WHERE (campaign_id, kind, value) IN ("
+        "  SELECT (campaign_id, kind, value) FROM links GROUP BY ALL HAVING count(*) >= 2)"
+        " ORDER BY campaign_id, account_id, kind, value"
+    )
+
+
+def open_tables(
+    findings: Findings, batches: Iterable[pa.Table], accounts: pa.Table | None
+) -> tuple[duckdb.DuckDBPyConnection, int]:
+    """Load findings, request batches and an accounts table (``logs.reader`` schemas) into a
+    fresh in-memory DuckDB; return it and the request count."""
+    con = duckdb.connect(":memory:")
+    count = load_requests(con, batches)
+    load_membership(con, findings)
+    load_accounts(con, accounts)
+    build_aggregates(con)
+    build_graph_links(con, GRAPH_ACCOUNTS)
+    return con, count
+
+
 def open_dataset(
     findings: Findings,
     requests_path: Path | None,
     accounts_path: Path | None,
     rejects: RejectSink,
 ) -> tuple[duckdb.DuckDBPyConnection, int]:
-    """Load everything into a fresh in-memory DuckDB; return it and the request count."""
-    con = duckdb.connect(":memory:")
+    """Read the files (bad records to ``rejects``) and load them with :func:`open_tables`."""
     batches: Iterable[pa.Table] = (
         request_batches(requests_path, rejects) if requests_path is not None else ()
     )
-    count = load_requests(con, batches)
-    load_membership(con, findings)
-    load_accounts(con, read_accounts(accounts_path, rejects) if accounts_path else None)
-    build_aggregates(con)
-    return con, count
+    accounts = read_accounts(accounts_path, rejects) if accounts_path else None
+    return open_tables(findings, batches, accounts)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from console.sample_dataset import (
     BENIGN_REQUESTS,
     HYDRA_REQUESTS,
@@ -12,7 +13,6 @@ from console.sample_dataset import (
     PROBE_REQUESTS,
     SamplePaths,
 )
-
 from distillguard.console.dataset import Dataset
 from distillguard.errors import InputError, NotFound
 
@@ -74,13 +74,14 @@ def test_accounts_of_a_campaign_are_paged(dataset: Dataset) -> None:
 
 
 def test_graph_links_only_shared_values(dataset: Dataset) -> None:
-    edges = dataset.graph_edges("C-hydra", 100)
+    edges = dataset.graph_edges("C-hydra")
     kinds = {(k, v) for _, k, v in edges}
     assert ("payment", "pf-shared-1") in kinds
     assert ("ja4", JA4_HYDRA) in kinds
     payers = {a for a, k, v in edges if k == "payment"}
     assert payers == {"h1", "h2", "h3", "h4"}  # pf-h5 and pf-h6 link nothing
-    assert len(dataset.graph_accounts("C-hydra", 3)) == 3
+    assert dataset.graph_accounts("C-hydra") == [f"h{i}" for i in range(1, 7)]
+    assert dataset.graph_edges("C-nope") == [] and dataset.graph_accounts("C-nope") == []
 
 
 def test_account_details(dataset: Dataset) -> None:
