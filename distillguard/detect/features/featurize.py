@@ -104,15 +104,28 @@ class BatchFeaturizer:
         domains = np.zeros(n, dtype=np.int8)
         documents: list[list[str]] = []
         system_cache: dict[str, tuple[int, int]] = {}
+        # Repeated prompts (benchmark items, fixed templates, retries) are featurised once.
+        seen: dict[str, tuple[list[str], int, int, int]] = {}
         for i in range(n):
             prompt = prompts[i] or ""
-            masked = mask(prompt)
-            documents.append(words_of(masked))
-            templates[i] = text_hash(masked)
-            normalized = normalize(prompt)
-            words = set(words_of(normalized))
-            bits = intents(normalized, words)
-            domains[i] = domain_index(words, tools[i] or 0)
+            tool_count = tools[i] or 0
+            known_prompt = seen.get(prompt)
+            if known_prompt is None:
+                masked = mask(prompt)
+                normalized = normalize(prompt)
+                words = set(words_of(normalized))
+                known_prompt = (
+                    words_of(masked),
+                    text_hash(masked),
+                    intents(normalized, words),
+                    domain_index(words, 0),
+                )
+                if len(seen) < 200_000:
+                    seen[prompt] = known_prompt
+            documents.append(known_prompt[0])
+            templates[i] = known_prompt[1]
+            bits = known_prompt[2]
+            domains[i] = 4 if tool_count else known_prompt[3]
             system = systems[i]
             if system:
                 known = system_cache.get(system)

@@ -34,7 +34,7 @@ class MinHasher:
     ``(num_perm, seed)`` are comparable across runs and machines.
     """
 
-    def __init__(self, num_perm: int = 64, seed: int = 1, chunk_shingles: int = 1 << 17) -> None:
+    def __init__(self, num_perm: int = 64, seed: int = 1, chunk_shingles: int = 1 << 14) -> None:
         if num_perm < 1:
             raise ValueError("num_perm must be at least 1")
         rng = np.random.default_rng(seed)

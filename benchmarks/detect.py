@@ -1,0 +1,161 @@
+"""Detection benchmarks: featurisation rate, MinHash vs datasketch, and an end-to-end run.
+
+    .venv/bin/python benchmarks/detect.py --scale 0.01            # simulate, then measure
+    .venv/bin/python benchmarks/detect.py --data DIR              # an existing scenario
+    .venv/bin/python benchmarks/detect.py --micro-only            # featurisation and MinHash only
+
+Prompts for the micro benchmarks are the real prompts of the scenario (first 20,000). The
+end-to-end run is ``distillguard detect`` in a child process; its peak memory is the child's
+maximum resident set size. With ``--evaluate`` the figures per persona and campaign are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def _prompts(data: Path, limit: int) -> list[str]:
+    from distillguard.logs.reader import request_batches
+    from distillguard.logs.rejects import RejectSink
+
+    prompts: list[str] = []
+    for table in request_batches(data / "requests", RejectSink(None), 10_000):
+        prompts.extend(p or "" for p in table.column("prompt").to_pylist())
+        if len(prompts) >= limit:
+            break
+    return prompts[:limit]
+
+
+def micro(prompts: list[str]) -> dict[str, float]:
+    import datasketch
+    import pyarrow as pa
+
+    from distillguard.detect.features.featurize import BatchFeaturizer, featurize
+    from distillguard.detect.features.minhash import MinHasher
+
+    out: dict[str, float] = {}
+    table = pa.table(
+        {
+            "prompt": prompts,
+            "system": [""] * len(prompts),
+            "tools": pa.array([None] * len(prompts), pa.int64()),
+        }
+    )
+    featurizer = BatchFeaturizer()
+    featurizer(table.slice(0, 1000))
+    start = time.process_time()
+    featurizer(table)
+    out["batch_featurise_prompts_per_s_per_core"] = len(prompts) / (time.process_time() - start)
+    messages = [[{"role": "user", "content": p}] for p in prompts[:5000]]
+    start = time.process_time()
+    for m in messages:
+        featurize(m)
+    out["featurize_one_us"] = (time.process_time() - start) / len(messages) * 1e6
+
+    n = min(len(prompts), 5000)
+    documents = [p.lower().split() for p in prompts[:n]]
+    for num_perm in (64, 128):
+        hasher = MinHasher(num_perm=num_perm)
+        hasher.signatures([" ".join(d) for d in documents[:100]])
+        start = time.process_time()
+        hasher.signatures_from_shingles(*hasher.shingles(documents))
+        ours = time.process_time() - start
+        start = time.process_time()
+        for words in documents:
+            sketch = datasketch.MinHash(num_perm=num_perm)
+            padded = [*words, "\x00", "\x01"]
+            sketch.update_batch([" ".join(padded[i : i + 3]).encode() for i in range(len(words))])
+        theirs = time.process_time() - start
+        out[f"minhash{num_perm}_ours_per_s"] = n / ours
+        out[f"minhash{num_perm}_datasketch_per_s"] = n / theirs
+        out[f"minhash{num_perm}_speedup"] = theirs / ours
+    return out
+
+
+def end_to_end(data: Path, out: Path) -> dict[str, float]:
+    start = time.perf_counter()
+    subprocess.run(
+        [PYTHON, "-m", "distillguard", "detect", "--requests", str(data / "requests"),
+         "--accounts", str(data / "accounts.jsonl"), "--out", str(out), "--quiet"],
+        check=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    summary = json.loads((out / "summary.json").read_text())
+    return {
+        "requests": summary["requests_stored"],
+        "seconds": seconds,
+        "requests_per_s": summary["requests_stored"] / seconds,
+        "peak_rss_gb": peak_kb / 1024 / 1024,
+        **{f"stage_{k}_s": v for k, v in summary["timings_s"].items()},
+    }
+
+
+def evaluate(data: Path, out: Path) -> None:
+    labels = [json.loads(x) for x in (data / "labels.jsonl").read_text().splitlines()]
+    findings = json.loads((out / "findings.json").read_text())
+    flagged = {a["account_id"] for a in findings["accounts"] if a["flagged"]}
+    total: Counter[str] = Counter()
+    hits: Counter[str] = Counter()
+    for label in labels:
+        total[label["persona"]] += 1
+        hits[label["persona"]] += label["account_id"] in flagged
+    malicious = {x["account_id"] for x in labels if x["malicious"]}
+    tp = len(flagged & malicious)
+    print(f"recall {tp / max(len(malicious), 1):.4f} precision {tp / max(len(flagged), 1):.4f} "
+          f"benign FPR {(len(flagged) - tp) / max(len(labels) - len(malicious), 1):.5f}")  # fmt: skip
+    for persona in sorted(total):
+        print(f"  {persona:24s} {hits[persona]:6d} / {total[persona]:6d} flagged")
+    found = [set(c["account_ids"]) for c in findings["campaigns"]]
+    campaigns: dict[str, set[str]] = {}
+    for label in labels:
+        if label["malicious"]:
+            campaigns.setdefault(label["campaign_id"], set()).add(label["account_id"])
+    for name, members in sorted(campaigns.items()):
+        best = max((len(members & f) for f in found), default=0)
+        print(
+            f"  campaign {name}: {len(members)} accounts, {best / len(members):.3f} in one found campaign"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, help="existing scenario directory")
+    parser.add_argument("--scale", type=float, default=0.01)
+    parser.add_argument("--preset", default="seed")
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/dg-bench-detect"))
+    parser.add_argument("--micro-only", action="store_true")
+    parser.add_argument("--evaluate", action="store_true")
+    args = parser.parse_args()
+    data = args.data
+    if data is None:
+        data = args.work / f"{args.preset}-{args.scale}-{args.seed}"
+        if not (data / "labels.jsonl").exists():
+            subprocess.run(
+                [PYTHON, "-m", "distillguard", "simulate", "--preset", args.preset, "--scale",
+                 str(args.scale), "--seed", str(args.seed), "--out", str(data)],
+                check=True,
+            )  # fmt: skip
+    results = micro(_prompts(data, 20_000))
+    if not args.micro_only:
+        out = args.work / "out"
+        results.update(end_to_end(data, out))
+        if args.evaluate:
+            evaluate(data, out)
+    for key, value in results.items():
+        print(f"{key:45s} {value:,.2f}")
+
+
+if __name__ == "__main__":
+    main()
