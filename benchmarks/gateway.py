@@ -206,7 +206,12 @@ def main() -> None:
             )
             try:
                 rows.append(
-                    measure(f"gateway ({name} limiter)", f"http://127.0.0.1:{port}", script, args.duration)
+                    measure(
+                        f"gateway ({name} limiter)",
+                        f"http://127.0.0.1:{port}",
+                        script,
+                        args.duration,
+                    )
                 )
             finally:
                 stop(gateway)

@@ -213,9 +213,11 @@ class MockLLM:
         else:
             await _reply(send, 404, formats.error_body(404, anthropic, f"mock: no route {path}"))
             return
-        await self._stream(send, events, behavior)
+        await self._stream(send, receive, events, behavior)
 
-    async def _stream(self, send: Send, events: Iterator[bytes], behavior: Behavior) -> None:
+    async def _stream(
+        self, send: Send, receive: Receive, events: Iterator[bytes], behavior: Behavior
+    ) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
         items = list(events)
         if behavior.broken:
@@ -224,10 +226,16 @@ class MockLLM:
         if delay <= 0 and not behavior.broken:
             await send({"type": "http.response.body", "body": b"".join(items)})
             return
-        for item in items:
-            await send({"type": "http.response.body", "body": item, "more_body": True})
-            if delay > 0:
-                await asyncio.sleep(delay)
+        gone = asyncio.ensure_future(receive())  # completes when the client disconnects
+        try:
+            for item in items:
+                if gone.done():
+                    return
+                await send({"type": "http.response.body", "body": item, "more_body": True})
+                if delay > 0:
+                    await asyncio.sleep(delay)
+        finally:
+            gone.cancel()
         if behavior.broken:
             raise ConnectionAbortedError("mock: stream broken on purpose")
         await send({"type": "http.response.body", "body": b""})
