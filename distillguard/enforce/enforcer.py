@@ -77,9 +77,7 @@ class Enforcer:
         """Record and put every real change; return the audit entries written."""
         changes = self.plan(actions, now=now, force=force)
         entries = self.audit.append(changes)
-        for change in changes:
-            assert change.new is not None  # plan() only proposes puts
-            self.store.put(change.new)
+        self.store.put_many(c.new for c in changes if c.new is not None)
         return entries
 
     def reinstate(self, subject: str, *, reason: str, actor: str, now: datetime) -> AuditEntry:

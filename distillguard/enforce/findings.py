@@ -39,13 +39,21 @@ class Findings:
     accounts: dict[str, AccountFinding] = field(default_factory=dict)
     campaigns: dict[str, CampaignFinding] = field(default_factory=dict)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    _members: dict[str, list[str]] | None = field(default=None, repr=False)
 
     def members(self, campaign_id: str | None) -> list[str]:
         """Every account of a campaign: its ``account_ids`` and accounts that name it."""
-        campaign = self.campaigns.get(campaign_id or "")
-        listed = list(campaign.account_ids) if campaign else []
-        named = [a.account_id for a in self.accounts.values() if a.campaign_id == campaign_id]
-        return list(dict.fromkeys(listed + named))
+        if self._members is None:
+            index: dict[str, dict[str, None]] = {}
+            for campaign in self.campaigns.values():
+                index.setdefault(campaign.campaign_id, {}).update(
+                    dict.fromkeys(campaign.account_ids)
+                )
+            for account in self.accounts.values():
+                if account.campaign_id is not None:
+                    index.setdefault(account.campaign_id, {})[account.account_id] = None
+            self._members = {k: list(v) for k, v in index.items()}
+        return self._members.get(campaign_id or "", [])
 
 
 def _number(value: object) -> bool:

@@ -21,19 +21,19 @@ Per HTTP request it:
    with :mod:`distillguard.enforce.responses`. Error responses and compressed bodies pass
    unchanged, so the proxy should ask upstream for ``accept-encoding: identity``.
 
-When the controls are unrestricted nothing is buffered; when they restrict only request fields
-the body is parsed only if it mentions one of them.
+When the controls are unrestricted nothing is buffered. Otherwise the body is parsed (orjson,
+about 2 µs for 2 kB) and re-encoded only when a field changed.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from distillguard.enforce.actions import Decision
+from distillguard.enforce import codec
 from distillguard.enforce.output import (
+    VERIFICATION_LEVELS,
     OutputControls,
     Reasoning,
     default_controls,
@@ -42,7 +42,7 @@ from distillguard.enforce.output import (
 from distillguard.enforce.responses import StreamFilter, filter_response
 from distillguard.enforce.sse import SSEFilter
 from distillguard.enforce.store.base import EnforcementStore
-from distillguard.errors import GatewayError
+from distillguard.errors import BadRequest, GatewayError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -57,17 +57,6 @@ ROUTES = {
     "/v1/responses": "openai.responses",
     "/v1/messages": "anthropic.messages",
 }
-# Keys whose presence in a request body makes it worth parsing; an escaped key (\u) could hide
-# one, so a backslash-u also counts.
-_TRIGGERS = (
-    b'"logprobs"',
-    b'"top_logprobs"',
-    b'"logit_bias"',
-    b'"n"',
-    b'"best_of"',
-    b'"include"',
-    b"\\u",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +91,13 @@ class EnforcementMiddleware:
         self.app = app
         self.store = store
         self.identify = identify
-        self.defaults = defaults
         self.endpoint = endpoint
         self.on_error = on_error
+        # The per-level defaults, and what they require, are worked out once here.
+        self._levels = {
+            level: _Plan(defaults(level) if defaults else OutputControls())
+            for level in VERIFICATION_LEVELS
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,7 +114,12 @@ class EnforcementMiddleware:
             ip=caller.ip,
             verification=caller.verification,
         )
-        controls = self._controls(caller, decision)
+        plan = self._levels.get(caller.verification) or self._levels["none"]
+        if decision is not None:
+            degrade = decision.output
+            if degrade is not None:
+                plan = _Plan(plan.controls.merge(degrade))
+        controls = plan.controls
         state = scope.setdefault("state", {})
         state["dg.enforcement"] = decision
         state["dg.output_controls"] = controls
@@ -130,28 +128,23 @@ class EnforcementMiddleware:
                 error = decision.error()
                 if error is not None:
                     raise error
-            endpoint = self.endpoint(scope) if not controls.unrestricted else None
+            endpoint = None if plan.unrestricted else self.endpoint(scope)
             if endpoint is None:
                 await self.app(scope, receive, send)
                 return
-            receive = await self._restrict(scope, receive, endpoint, controls)
+            receive = await self._restrict(scope, receive, endpoint, plan)
         except GatewayError as exc:
             if self.on_error is None:
                 raise
             await self.on_error(scope, receive, send, exc)
             return
-        if controls.reasoning is Reasoning.FULL and controls.logprob_decimals is None:
-            await self.app(scope, receive, send)
-        else:
+        if plan.filters_response:
             await self.app(scope, receive, _ResponseFilter(send, endpoint, controls))
-
-    def _controls(self, caller: Caller, decision: Decision | None) -> OutputControls:
-        controls = self.defaults(caller.verification) if self.defaults else OutputControls()
-        degrade = decision.output if decision is not None else None
-        return controls if degrade is None else controls.merge(degrade)
+        else:
+            await self.app(scope, receive, send)
 
     async def _restrict(
-        self, scope: Scope, receive: Receive, endpoint: str, controls: OutputControls
+        self, scope: Scope, receive: Receive, endpoint: str, plan: _Plan
     ) -> Receive:
         chunks = []
         more = True
@@ -162,22 +155,30 @@ class EnforcementMiddleware:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        needs_parse = (
-            controls.max_tokens is not None
-            or controls.max_thinking_tokens is not None
-            or any(t in body for t in _TRIGGERS)
-        )
-        if needs_parse:
-            try:
-                parsed = json.loads(body)
-            except ValueError:
-                parsed = None  # not JSON: the gateway answers 400 itself
-            if isinstance(parsed, dict):
-                restricted = restrict_request(endpoint, parsed, controls)
-                if restricted != parsed:
-                    body = json.dumps(restricted, separators=(",", ":")).encode()
-                    _set_header(scope, b"content-length", str(len(body)).encode())
+        try:
+            parsed = codec.loads(body)
+        except ValueError:
+            raise BadRequest("the request body is not valid JSON") from None
+        if not isinstance(parsed, dict):
+            raise BadRequest("the request body must be a JSON object")
+        restricted = restrict_request(endpoint, parsed, plan.controls)
+        if restricted != parsed:
+            body = codec.dumps(restricted)
+            _set_header(scope, b"content-length", str(len(body)).encode())
         return _replay([{"type": "http.request", "body": body, "more_body": False}])
+
+
+class _Plan:
+    """Output controls with what they require of the middleware, computed once."""
+
+    __slots__ = ("controls", "filters_response", "unrestricted")
+
+    def __init__(self, controls: OutputControls) -> None:
+        self.controls = controls
+        self.unrestricted = controls.unrestricted
+        self.filters_response = (
+            controls.reasoning is not Reasoning.FULL or controls.logprob_decimals is not None
+        )
 
 
 def _replay(messages: list[Message]) -> Receive:
@@ -242,11 +243,9 @@ class _ResponseFilter:
             return
         body = b"".join(self.chunks)
         try:
-            parsed = json.loads(body)
+            parsed = codec.loads(body)
             if isinstance(parsed, dict):
-                body = json.dumps(
-                    filter_response(self.endpoint, parsed, self.controls), separators=(",", ":")
-                ).encode()
+                body = codec.dumps(filter_response(self.endpoint, parsed, self.controls))
         except ValueError:
             pass  # not JSON after all: send as received
         assert self.start is not None

@@ -253,20 +253,23 @@ def plan_findings(
     parsed = findings if isinstance(findings, Findings) else read_findings(findings)
     plan = Plan(rejected=list(parsed.rejected))
     best: dict[str, tuple[tuple[int, int, int], Action]] = {}
+    cascaded: set[tuple[int, str]] = set()  # (rule, campaign) already cascaded
     for entry in parsed.accounts.values():
         for index, rule in enumerate(policy.rules):
             if not rule.matches(entry, parsed):
                 continue
             targets = [entry.account_id]
-            if rule.cascade and entry.campaign_id in parsed.campaigns:
-                targets += [a for a in parsed.members(entry.campaign_id) if a != entry.account_id]
+            campaign_id = entry.campaign_id
+            key = (index, campaign_id or "")
+            if rule.cascade and campaign_id in parsed.campaigns and key not in cascaded:
+                cascaded.add(key)  # the first member to match speaks for the campaign
+                targets += [a for a in parsed.members(campaign_id) if a != entry.account_id]
             for target in targets:
                 direct = target == entry.account_id
-                action = _action(policy, rule, entry, parsed, target, now, direct)
                 rank = (rule.kind.severity, -index, int(direct))
                 current = best.get(target)
                 if current is None or rank > current[0]:
-                    best[target] = (rank, action)
+                    best[target] = (rank, _action(policy, rule, entry, parsed, target, now, direct))
     for account_id in sorted(best):
         if _allowlisted(policy, account_id, accounts):
             plan.allowlisted.append(account_id)

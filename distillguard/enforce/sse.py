@@ -8,8 +8,7 @@ non-JSON data pass through unchanged.
 
 from __future__ import annotations
 
-import json
-
+from distillguard.enforce import codec
 from distillguard.enforce.responses import StreamFilter
 
 
@@ -52,7 +51,7 @@ class SSEFilter:
             return block + b"\n\n"
         payload = b"\n".join(data)
         try:
-            parsed = json.loads(payload)
+            parsed = codec.loads(payload)
         except ValueError:
             return block + b"\n\n"
         if not isinstance(parsed, dict):
@@ -62,6 +61,6 @@ class SSEFilter:
             lines = [*other]
             if name is not None:
                 lines.append(b"event: " + name)
-            lines.append(b"data: " + json.dumps(event, separators=(",", ":")).encode())
+            lines.append(b"data: " + codec.dumps(event))
             frames.append(b"\n".join(line for line in lines if line) + b"\n\n")
         return b"".join(frames)

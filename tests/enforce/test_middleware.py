@@ -360,3 +360,25 @@ async def test_without_on_error_the_gateway_error_propagates(
     with pytest.raises(GatewayError) as exc:
         await app(scope, receive, send)
     assert exc.value.status == 403 and scope["state"]["dg.enforcement"].label == "block"
+
+
+async def test_body_that_is_not_json_is_refused_not_passed(
+    store: MemoryStore, upstream: Upstream
+) -> None:
+    app = EnforcementMiddleware(upstream, store=store, identify=identify)
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/chat/completions",
+        "headers": [(b"x-test-account", b"acc_9")],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b'{"logprobs": true'}
+
+    async def send(message: Any) -> None:
+        raise AssertionError("nothing should be sent")
+
+    with pytest.raises(GatewayError) as exc:
+        await app(scope, receive, send)
+    assert exc.value.status == 400 and upstream.received == []

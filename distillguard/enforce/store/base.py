@@ -51,6 +51,10 @@ class EnforcementStore(Protocol):
         """Set the action on ``action.subject``, replacing any previous one."""
         ...
 
+    def put_many(self, actions: Iterable[Action]) -> None:
+        """``put`` each action, in one round trip where the backend allows it."""
+        ...
+
     def remove(self, subject: str) -> None:
         """Lift the action on ``subject`` (no error when there is none)."""
         ...

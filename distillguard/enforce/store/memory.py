@@ -14,6 +14,10 @@ class MemoryStore(Snapshot):
     def put(self, action: Action) -> None:
         self.set(action)
 
+    def put_many(self, actions: Iterable[Action]) -> None:
+        for action in actions:
+            self.set(action)
+
     def remove(self, subject: str) -> None:
         self.discard(subject)
 

@@ -114,6 +114,26 @@ class RedisStore(Snapshot):
             self._local[action.subject] = (version, action)
             self.set(action)
 
+    def put_many(self, actions: Iterable[Action]) -> None:
+        """One pipelined round trip; each action is still its own change and message."""
+        actions = list(actions)
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for action in actions:
+                    payload = json.dumps(action.to_dict(), separators=(",", ":"))
+                    self._change(
+                        keys=[self._hash, self._counter],
+                        args=[self._channel, "put", action.subject, payload],
+                        client=pipe,
+                    )
+                versions = pipe.execute()
+        except redis.RedisError as exc:
+            raise StorageError(f"enforcement store: Redis write failed: {exc}") from exc
+        with self._lock:
+            for action, version in zip(actions, versions, strict=True):
+                self._local[action.subject] = (int(version), action)
+                self.set(action)
+
     def remove(self, subject: str) -> None:
         version = self._run(self._change, "del", subject, "")
         with self._lock:

@@ -87,6 +87,13 @@ def test_challenge_lifts_at_required_verification(store: EnforcementStore) -> No
     assert store.decide(account_id="a1", verification="id", now=T) is None
 
 
+def test_put_many(store: EnforcementStore) -> None:
+    batch = [make_action(f"account:m{i}") for i in range(50)]
+    store.put_many(batch)
+    assert store.actions() == sorted(batch, key=lambda a: a.subject)
+    assert store.decide(account_id="m7", now=T) is not None
+
+
 def test_replace_all(store: EnforcementStore) -> None:
     store.put(make_action("account:old"))
     store.replace_all([make_action("account:new")])
