@@ -116,7 +116,7 @@ def bar_chart(
     label: str = "shares",
 ) -> Markup:
     """Horizontal bars, one per ``(label, value)``; values are shares (0..1) when ``percent``."""
-    label_w = min(340, 12 + 7 * max((len(name) for name, _ in items), default=10))
+    label_w = int(min(420, 16 + 7.2 * max((len(name) for name, _ in items), default=10)))
     width = max(width, label_w + 300)
     height = max(row * len(items) + 8, row)
     parts = [

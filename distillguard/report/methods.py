@@ -25,7 +25,7 @@ METHOD_NAMES: tuple[str, ...] = (*INTENTS, *PARAM_METHODS)
 LABELS = {
     "cot_elicitation": "chain-of-thought elicitation",
     "system_prompt_extraction": "system-prompt extraction",
-    "rubric_grading": "rubric grading (the model used as a reward model)",
+    "rubric_grading": "rubric grading (model used as a reward model)",
     "synthetic_dataset": "synthetic training-data generation",
     "tool_use": "tool-use and agent traces",
     "logit_probing": "log-probability and logit-bias probing",
