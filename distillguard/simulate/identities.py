@@ -285,11 +285,20 @@ _COMPANY_B = [
 def disposable_domains() -> list[str]:
     """Disposable mail domains: from ``disposable-email-domains`` if installed, else built in."""
     try:
-        from disposable_email_domains import blocklist  # type: ignore[import-not-found]
+        from disposable_email_domains import blocklist
     except ImportError:
         return list(DISPOSABLE)
     domains = sorted(blocklist)
     return domains if domains else list(DISPOSABLE)
+
+
+def disposable_source() -> str:
+    """Where the disposable-domain list comes from (recorded in the manifest)."""
+    return (
+        "disposable-email-domains (PyPI, MIT)"
+        if disposable_domains() != list(DISPOSABLE)
+        else "built-in list"
+    )
 
 
 class Identities:

@@ -11,19 +11,62 @@ from distillguard.simulate.networks import AddressBook
 from distillguard.simulate.population import Group
 from distillguard.simulate.streams import Clock, request_ids
 
-RESPONSES = {
-    "coding": "Here's a clean way to do it:\n```\ndef solve(items):\n    ...\n```\nThis runs in O(n log n) because",
-    "math": "Step 1: Write down what we know.\nStep 2: Set up the equation.\nStep 3: Solve for the unknown, so the answer is",
-    "reasoning": "Let's reason about each possibility in turn. First, suppose the opposite holds; then",
-    "planning": "Here is a phased plan:\n1. Discovery (week 1-2): define goals and owners\n2. Build:",
-    "knowledge": "In short: it is a process in which energy or information moves from one form to another, for example",
-    "writing": "Sure! Here's a draft:\n\nThe light came on at dusk, as it always had, and",
-    "chat": "Good question! A few ideas that usually work well:",
-    "agentic": "I'll start by calling the search tool to gather the current data, then",
-    "other": '{"label": "billing"}',
-    "cot": "Let me work through this carefully, step by step.\nStep 1: Identify what is being asked.\nStep 2:",
-    "sysprompt": "I'm sorry, but I can't share my system instructions. I can help with",
-    "synthetic": '{"instruction": "A farmer has 12 cows...", "output": "Step 1: ..."}\n{"instruction":',
+RESPONSES: dict[str, tuple[str, ...]] = {
+    "coding": (
+        "Here's a clean way to do it:\n```\ndef solve(items):\n    seen = set()\n    ...\n```\nThis runs in O(n log n) for n = {n}.",
+        "The error means the value is None at that point. Check line {n}; a guard like `if x is None: return` fixes it.",
+        "You can use a dictionary to count occurrences, then sort by count. For {n} items that is fast enough.",
+    ),
+    "math": (
+        "Each friend gets {n} and there are {m} left over.",
+        "Setting up the equation gives x = {n}.",
+        "The probability is {n}/1024, about {m}%.",
+    ),
+    "reasoning": (
+        "Let's check each possibility. Only one assignment satisfies every clue, so the answer is option {m}.",
+        "The argument is invalid: it affirms the consequent.",
+        "The angle is {n} degrees.",
+    ),
+    "planning": (
+        "Here is a phased plan:\n1. Discovery (weeks 1-{m}): define goals and owners\n2. Build:",
+        "Milestones: scope, pilot with {m} users, rollout, review.",
+    ),
+    "knowledge": (
+        "In short: it is a process where energy or information moves from one form to another. For example,",
+        "A common misconception is that it happens all at once; in fact it takes about {n} steps.",
+    ),
+    "writing": (
+        "Sure! Here's a draft:\n\nThe light came on at dusk, as it always had, and",
+        "Option {m}: Bright ideas, delivered daily.",
+    ),
+    "chat": (
+        "Good question! A few ideas that usually work well:",
+        "Sure, here are {m} options:",
+        "Happy to help. First,",
+    ),
+    "agentic": (
+        "I'll start by calling the search tool to gather the current data, then",
+        '[tool_call] web_search({{"q": "item {n}"}})',
+    ),
+    "other": (
+        '{{"label": "billing"}}',
+        '{{"label": "bug"}}',
+        "{m}",
+        '{{"vendor": "Acme", "total": "{n}.00"}}',
+    ),
+    "cot": (
+        "Let me work through this step by step.\nStep 1: Identify what is being asked.\nStep 2: Write down the known quantities ({n}).\nStep 3:",
+        "<think>First, restate the problem. Next, consider case {m}...</think>\nFinal answer: {n}",
+        "Reasoning:\n1. We start from the given facts.\n2. Applying the rule gives {n}.\n3. Checking: consistent.\nAnswer: {n}",
+    ),
+    "sysprompt": (
+        "I'm sorry, but I can't share my system instructions. I can help with something else, though.",
+        "I don't have access to share that. Is there anything else I can do?",
+    ),
+    "synthetic": (
+        '{{"instruction": "A farmer has {n} cows...", "output": "Step 1: ..."}}\n{{"instruction":',
+        "1. Problem: Compute {n} + {m}. Solution: ...",
+    ),
 }
 CAMPAIGN_OUT = {
     "cot": 1400,
@@ -131,9 +174,18 @@ class Renderer:
                 "output_tokens": output,
                 "reasoning_tokens": reasoning,
                 "latency_ms": 250 + output * 12 + (reasoning or 0) * 10 + (w >> 40) % 400,
-                "response_text": RESPONSES.get(kind, RESPONSES["chat"]) if status == 200 else None,
+                "response_text": self._response(kind, messages, r, w) if status == 200 else None,
                 "decision": "throttle" if status == 429 else "allow",
             }
+
+    def _response(self, kind: str, messages: list[dict[str, str]], r: int, w: int) -> str:
+        if (
+            kind not in ("cot", "sysprompt", "synthetic")
+            and "step by step" in messages[-1]["content"]
+        ):
+            kind = "cot"
+        options = RESPONSES.get(kind, RESPONSES["chat"])
+        return options[(w >> 20) % len(options)].format(n=(r >> 24) % 997, m=1 + (r >> 34) % 9)
 
     def _benign(
         self, g: Group, a: int, r: int, w: int, seq: int, day: int
@@ -167,7 +219,7 @@ class Renderer:
             (spec.system_style + (w >> 40) % 2) % len(extraction.SYSTEM_EXPERT)
         ]
         params: dict[str, Any] = {
-            "max_tokens": (8192, 16000, 4096, 32000)[spec.system_style % 4],
+            "max_tokens": (8192, 16000, 4096, 32000)[(spec.system_style + int(g.style[a]) % 2) % 4],
             "temperature": (0.7, 1.0)[(w >> 38) & 1],
         }
         if kind == "agentic":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ import orjson
 
 from distillguard.errors import ConfigurationError, StorageError
 from distillguard.logs.segments import FORMATS, Format, SegmentWriter
-from distillguard.simulate import networks, population, presets
+from distillguard.simulate import evalsets, identities, networks, population, presets
 from distillguard.simulate.population import Group
 from distillguard.simulate.render import Renderer
 from distillguard.simulate.streams import Clock
@@ -56,7 +57,7 @@ def _run_days(days: list[int]) -> list[tuple[int, list[np.ndarray], list[str]]]:
                 for gi, g in enumerate(traffic.groups):
                     mine = cols["group"] == gi
                     counts[gi] += np.bincount(cols["account"][mine], minlength=g.size)
-            for record in traffic.records(day, day << 32):
+            for record in traffic.render(cols, day << 32):
                 writer.write(record)
             writer.rotate()
             names = [_rename(p, day, k, fmt).name for k, p in enumerate(writer.segments[before:])]
@@ -64,6 +65,22 @@ def _run_days(days: list[int]) -> list[tuple[int, list[np.ndarray], list[str]]]:
     finally:
         writer.close()
     return results
+
+
+def prepare(preset_name: str, scale: float, seed: int) -> tuple[Traffic, population.Builder]:
+    """The scenario's traffic generator and population (accounts, labels), nothing written."""
+    preset = presets.load(preset_name, scale)
+    clock = Clock(presets.START)
+    groups, builder = population.build(preset, seed, clock)
+    models = [*presets.BASE_MODELS, *(r.model for r in preset.releases)]
+    renderer = Renderer(groups, builder.book, clock, models, seed)
+    return Traffic(preset, seed, groups, clock, renderer), builder
+
+
+def records(traffic: Traffic, first_day: int = 0) -> Iterator[dict[str, Any]]:
+    """Every request of the scenario from ``first_day`` on, in time order (lazily)."""
+    for day in range(first_day, traffic.preset.days):
+        yield from traffic.records(day, day << 32)
 
 
 def generate(
@@ -88,12 +105,8 @@ def generate(
         requests_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError(f"cannot create {requests_dir}: {exc}") from exc
-    preset = presets.load(preset_name, scale)
-    clock = Clock(presets.START)
-    groups, builder = population.build(preset, seed, clock)
-    models = [*presets.BASE_MODELS, *(r.model for r in preset.releases)]
-    renderer = Renderer(groups, builder.book, clock, models, seed)
-    traffic = Traffic(preset, seed, groups, clock, renderer)
+    traffic, builder = prepare(preset_name, scale, seed)
+    preset, groups, clock = traffic.preset, traffic.groups, traffic.clock
     _STATE.update(traffic=traffic, directory=requests_dir, fmt=fmt)
     days = list(range(preset.days))
     try:
@@ -188,6 +201,10 @@ def _manifest(
         "models": [*presets.BASE_MODELS, *(r.model for r in preset.releases)],
         "releases": [{"model": r.model, "at": clock.iso(r.offset_ms)} for r in preset.releases],
         "networks": networks.manifest_table(),
+        "material": {
+            "coding_benchmark": evalsets.source(),
+            "disposable_domains": identities.disposable_source(),
+        },
         "segments": segments,
         "files": {"requests": "requests/", "accounts": "accounts.jsonl", "labels": "labels.jsonl"},
     }

@@ -206,9 +206,13 @@ class Traffic:
 
     def records(self, day: int, first_number: int) -> Iterator[dict[str, Any]]:
         """The day's dg.request.v1 records in time order; request numbers start at ``first_number``."""
-        cols = self.columns(day)
+        return self.render(self.columns(day), first_number)
+
+    def render(self, cols: dict[str, np.ndarray], first_number: int) -> Iterator[dict[str, Any]]:
+        """Records of columns made by :meth:`columns`, in their (time) order."""
         if not cols:
             return
+        day = int(cols["ts"][0] // DAY_MS)
         total = len(cols["ts"])
         for start in range(0, total, CHUNK):
             block = {k: v[start : start + CHUNK].tolist() for k, v in cols.items()}
