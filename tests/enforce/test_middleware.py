@@ -382,3 +382,30 @@ async def test_body_that_is_not_json_is_refused_not_passed(
     with pytest.raises(GatewayError) as exc:
         await app(scope, receive, send)
     assert exc.value.status == 400 and upstream.received == []
+
+
+async def test_rewritten_body_keeps_other_values_exactly(
+    store: MemoryStore, upstream: Upstream
+) -> None:
+    store.put(_future(ActionKind.DEGRADE, degrade=OutputControls(max_tokens=10)))
+    app = EnforcementMiddleware(upstream, store=store, identify=identify)
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/chat/completions",
+        "headers": [(b"x-test-account", b"acc_1"), (b"x-test-verification", b"org")],
+    }
+    body = b'{"messages": [], "seed": 123456789012345678901234567890, "max_tokens": 999}'
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert upstream.received == [
+        {"messages": [], "seed": 123456789012345678901234567890, "max_tokens": 10}
+    ]
+    assert sent[0]["status"] == 200
