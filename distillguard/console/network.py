@@ -13,6 +13,7 @@ CIDR block is a contiguous range of strings and "which accounts used 203.0.113.0
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 from distillguard.errors import InputError
 
@@ -27,6 +28,14 @@ def _hex(value: int) -> str:
 
 def address_key(address: str) -> tuple[str, str]:
     """Return ``(network prefix, 32-digit hex)`` of an address; ``("", "")`` if it is not one."""
+    try:
+        # the C parser is ~10x faster than ipaddress for the common IPv4 case
+        value = int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
+    except (OSError, TypeError, ValueError):
+        pass
+    else:
+        prefix = f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.0/{IPV4_PREFIX}"
+        return prefix, _hex(_V4_MAPPED | value)
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
