@@ -145,8 +145,10 @@ def apply_command(
     plan = plan_findings(policy, findings, now, accounts=accounts)
     with _enforcer(store_url, audit_path, now) as enforcer:
         changes = enforcer.plan(plan.actions, now=now)
+        pruned = 0
         if not dry_run:
             enforcer.apply(plan.actions, now=now)
+            pruned = enforcer.store.prune(now.timestamp())  # housekeeping, not a state change
     summary = {
         "dry_run": dry_run,
         "proposed": len(plan.actions),
@@ -155,6 +157,7 @@ def apply_command(
         "allowlisted": plan.allowlisted,
         "rejected_findings": [{"where": w, "reason": r} for w, r in plan.rejected],
         "rejected_account_records": bad_accounts,
+        "pruned_expired": pruned,
     }
     if as_json:
         summary["changes_made" if not dry_run else "changes_planned"] = [
@@ -359,12 +362,13 @@ def audit_command(subject: str | None, limit: int | None, audit_path: str, as_js
 
 
 @enforce.command("replay-audit")
+@click.option("--force", is_flag=True, help="Clear the store even if the audit log is empty.")
 @_store_option
 @_audit_option
 @_json_option
 @_now_option
 def replay_audit_command(
-    store_url: str, audit_path: str, as_json: bool, now_text: str | None
+    force: bool, store_url: str, audit_path: str, as_json: bool, now_text: str | None
 ) -> None:
     """Rebuild the store from the audit log and check the log's integrity."""
     now = _now(now_text)
@@ -373,6 +377,11 @@ def replay_audit_command(
     store = from_url(store_url)
     try:
         before = {a.subject: a for a in store.actions() if a.active(now)}
+        if result.entries == 0 and before and not force:
+            raise InputError(
+                f"audit log {audit_path} is empty; refusing to clear {len(before)} actions "
+                "from the store (check --audit, or pass --force)"
+            )
         active = result.active(now)
         store.replace_all(active)
     finally:

@@ -157,3 +157,44 @@ def test_invalid_policy_exits_with_configuration_error(
         )
     assert exc.value.code == 2
     assert "version 2 is not supported" in capsys.readouterr().err
+
+
+@pytest.mark.redis
+def test_redis_store_is_shared_between_invocations(
+    capsys: pytest.CaptureFixture[str], files: dict[str, str], redis_url: str
+) -> None:
+    import uuid
+
+    store = f"{redis_url}?namespace=dg:test:{uuid.uuid4().hex}"
+    common = ["--audit", files["audit"], "--store", store, "--now", NOW]
+    run(capsys, "enforce", "apply", "--findings", files["findings"], *common)
+    Path(files["audit"]).rename(files["audit"] + ".moved")  # list reads Redis, not the log
+    listed = json.loads(
+        run(
+            capsys,
+            "enforce",
+            "list",
+            "--json",
+            "--store",
+            store,
+            "--audit",
+            files["audit"],
+            "--now",
+            NOW,
+        )
+    )
+    assert sorted(a["subject"] for a in listed) == [
+        "account:a1",
+        "account:a2",
+        "account:a3",
+        "account:b1",
+    ]
+    Path(files["audit"] + ".moved").rename(files["audit"])
+    report = json.loads(run(capsys, "enforce", "replay-audit", "--json", *common))
+    assert report["problems"] == [] and report["store_differences_repaired"] == []
+    empty = ["--store", store, "--audit", files["audit"] + ".empty"]
+    with pytest.raises(SystemExit) as exc:
+        main(["enforce", "replay-audit", *empty])
+    assert exc.value.code == 4 and "refusing to clear 4 actions" in capsys.readouterr().err
+    run(capsys, "enforce", "replay-audit", "--force", *empty)
+    assert json.loads(run(capsys, "enforce", "list", "--json", *common)) == []

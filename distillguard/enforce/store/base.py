@@ -63,6 +63,11 @@ class EnforcementStore(Protocol):
         """Every stored action, expired ones included, sorted by subject."""
         ...
 
+    def prune(self, now: float) -> int:
+        """Delete actions expired at ``now``; return how many. Not a state change (they had
+        already stopped applying), so it needs no audit entry."""
+        ...
+
     def replace_all(self, actions: Iterable[Action]) -> None:
         """Make the stored state exactly ``actions`` (used to rebuild from the audit log)."""
         ...
@@ -122,6 +127,9 @@ class Snapshot:
             tables[kind][value] = (deadline(action), action)
         self._tables = tables
         self._refresh_prefixes()
+
+    def expired(self, now: float) -> list[Action]:
+        return [e[1] for table in self._tables.values() for e in table.values() if e[0] <= now]
 
     def all(self) -> list[Action]:
         found = [entry[1] for table in self._tables.values() for entry in table.values()]

@@ -24,6 +24,12 @@ class MemoryStore(Snapshot):
     def actions(self) -> list[Action]:
         return self.all()
 
+    def prune(self, now: float) -> int:
+        expired = self.expired(now)
+        for action in expired:
+            self.discard(action.subject)
+        return len(expired)
+
     def replace_all(self, actions: Iterable[Action]) -> None:
         self.load(actions)
 

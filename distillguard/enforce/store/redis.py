@@ -39,6 +39,18 @@ redis.call('PUBLISH', ARGV[1], cjson.encode({v = v, op = ARGV[2], subject = ARGV
 return v
 """
 
+# Delete only if the stored action is still the expired one (another process may have put a
+# fresh action on the subject since).
+_PRUNE = """
+if redis.call('HGET', KEYS[1], ARGV[2]) ~= ARGV[3] then
+  return 0
+end
+redis.call('HDEL', KEYS[1], ARGV[2])
+local v = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[1], cjson.encode({v = v, op = 'del', subject = ARGV[2], action = ''}))
+return v
+"""
+
 _RESET = """
 redis.call('DEL', KEYS[1])
 for i = 2, #ARGV, 2 do
@@ -70,6 +82,7 @@ class RedisStore(Snapshot):
         self._resync_interval = resync_interval
         self._change = client.register_script(_CHANGE)
         self._reset = client.register_script(_RESET)
+        self._prune = client.register_script(_PRUNE)
         self._version = -1
         # Writes made by this process that its follower has not seen come back yet:
         # subject -> (version, action or None). They keep an older message or a resync from
@@ -139,6 +152,29 @@ class RedisStore(Snapshot):
         with self._lock:
             self._local[subject] = (version, None)
             self.discard(subject)
+
+    def prune(self, now: float) -> int:
+        """Compare-and-delete every action expired at ``now``."""
+        pruned = 0
+        for action in self.actions():
+            if action.expires_at is None or action.expires_at.timestamp() > now:
+                continue
+            payload = json.dumps(action.to_dict(), separators=(",", ":"))
+            try:
+                version = int(
+                    self._prune(
+                        keys=[self._hash, self._counter],
+                        args=[self._channel, action.subject, payload],
+                    )
+                )
+            except redis.RedisError as exc:
+                raise StorageError(f"enforcement store: Redis write failed: {exc}") from exc
+            if version:
+                pruned += 1
+                with self._lock:
+                    self._local[action.subject] = (version, None)
+                    self.discard(action.subject)
+        return pruned
 
     def replace_all(self, actions: Iterable[Action]) -> None:
         actions = list(actions)

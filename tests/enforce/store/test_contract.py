@@ -87,6 +87,13 @@ def test_challenge_lifts_at_required_verification(store: EnforcementStore) -> No
     assert store.decide(account_id="a1", verification="id", now=T) is None
 
 
+def test_prune_deletes_only_expired_actions(store: EnforcementStore) -> None:
+    store.put_many([make_action("account:short", hours=1), make_action("account:long", hours=48)])
+    assert store.prune(T + 7200) == 1
+    assert [a.subject for a in store.actions()] == ["account:long"]
+    assert store.prune(T + 7200) == 0
+
+
 def test_put_many(store: EnforcementStore) -> None:
     batch = [make_action(f"account:m{i}") for i in range(50)]
     store.put_many(batch)
