@@ -32,6 +32,7 @@ from distillguard.enforce.enforcer import Enforcer
 from distillguard.enforce.findings import load_findings
 from distillguard.enforce.output import OutputControls, Reasoning
 from distillguard.enforce.policy import load_policy, parse_duration, plan_findings
+from distillguard.enforce.signup import score_signups
 from distillguard.enforce.store import MemoryStore, from_url
 from distillguard.errors import InputError, SchemaError
 from distillguard.logs.files import discover, iter_raw
@@ -408,3 +409,46 @@ def replay_audit_command(
             f"audit log {audit_path} is inconsistent: {len(result.problems)} problems, "
             f"{len(log.rejected)} unreadable lines"
         )
+
+
+@enforce.command("signup-risk")
+@click.option(
+    "--accounts",
+    "accounts_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="dg.account.v1 records (a file or a directory).",
+)
+@click.option(
+    "--min-score",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Only show accounts at or above this score.",
+)
+@_json_option
+def signup_risk_command(accounts_path: Path, min_score: float, as_json: bool) -> None:
+    """Score sign-ups for signs of an account farm, each against the sign-ups before it."""
+    records, bad = _read_accounts(accounts_path)
+    scores, rejected = score_signups(records.values())
+    shown = sorted((s for s in scores if s.score >= min_score), key=lambda s: -s.score)
+    if as_json:
+        _emit(
+            {
+                "accounts": [
+                    {"account_id": s.account_id, "score": s.score, "reasons": s.reasons}
+                    for s in shown
+                ],
+                "rejected": bad + len(rejected),
+            }
+        )
+        return
+    table = Table(title=f"Sign-up risk ({len(shown)} of {len(scores)} accounts)")
+    for column in ("account", "score", "reasons"):
+        table.add_column(column)
+    for s in shown:
+        table.add_row(s.account_id, f"{s.score:.2f}", "; ".join(r["detail"] for r in s.reasons))
+    console = Console()
+    console.print(table)
+    if bad or rejected:
+        console.print(f"{bad + len(rejected)} account records rejected")

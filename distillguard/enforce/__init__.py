@@ -28,19 +28,42 @@ from distillguard.enforce.actions import (
     Throttle,
     parse_subject,
 )
-from distillguard.enforce.output import OutputControls, Reasoning
-from distillguard.enforce.policy import Policy, apply_findings, load_policy
+from distillguard.enforce.audit import open_audit, replay
+from distillguard.enforce.enforcer import Enforcer
+from distillguard.enforce.middleware import Caller, EnforcementMiddleware
+from distillguard.enforce.output import (
+    OutputControls,
+    Reasoning,
+    default_controls,
+    restrict_request,
+)
+from distillguard.enforce.policy import Policy, apply_findings, load_policy, plan_findings
+from distillguard.enforce.responses import StreamFilter, filter_response
+from distillguard.enforce.store import EnforcementStore
+from distillguard.enforce.store import from_url as open_store
 
 __all__ = [
     "Action",
     "ActionKind",
+    "Caller",
     "Challenge",
     "Decision",
+    "EnforcementMiddleware",
+    "EnforcementStore",
+    "Enforcer",
     "OutputControls",
     "Policy",
     "Reasoning",
+    "StreamFilter",
     "Throttle",
     "apply_findings",
+    "default_controls",
+    "filter_response",
     "load_policy",
+    "open_audit",
+    "open_store",
     "parse_subject",
+    "plan_findings",
+    "replay",
+    "restrict_request",
 ]

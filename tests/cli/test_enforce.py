@@ -198,3 +198,34 @@ def test_redis_store_is_shared_between_invocations(
     assert exc.value.code == 4 and "refusing to clear 4 actions" in capsys.readouterr().err
     run(capsys, "enforce", "replay-audit", "--force", *empty)
     assert json.loads(run(capsys, "enforce", "list", "--json", *common)) == []
+
+
+def test_signup_risk_ranks_a_farm_above_honest_sign_ups(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records = [
+        {
+            "account_id": f"farm{i}",
+            "created_at": f"2026-11-22T10:{i:02d}:00Z",
+            "email": f"agent{i}@mailinator.com",
+            "signup_ip": "203.0.113.9",
+            "verification": "email",
+            "program": "research",
+        }
+        for i in range(6)
+    ]
+    records.append(
+        {
+            "account_id": "honest",
+            "created_at": "2026-11-22T10:30:00Z",
+            "email": "ana@uni-wien.ac.at",
+            "verification": "email",
+            "program": "education",
+        }
+    )
+    path = tmp_path / "accounts.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n{broken\n")
+    report = json.loads(run(capsys, "enforce", "signup-risk", "--accounts", str(path), "--json"))
+    ranked = [a["account_id"] for a in report["accounts"]]
+    assert ranked[0] == "farm5" and ranked[-1] == "honest"
+    assert report["rejected"] == 1
