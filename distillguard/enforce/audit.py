@@ -161,7 +161,7 @@ class JsonlAuditLog:
         if not changes:
             return []
         try:
-            with self.path.open("a+", encoding="utf-8") as handle:
+            with self.path.open("a+b") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 seq, prev = self._tail(handle)
                 sealed = []
@@ -173,7 +173,7 @@ class JsonlAuditLog:
                     sealed.append(entry)
                     lines.append(json.dumps(entry.to_dict(), separators=(",", ":")) + "\n")
                 handle.seek(0, os.SEEK_END)
-                handle.write("".join(lines))
+                handle.write("".join(lines).encode())
                 handle.flush()
                 os.fsync(handle.fileno())
             return sealed
@@ -182,7 +182,7 @@ class JsonlAuditLog:
 
     def _tail(self, handle: Any) -> tuple[int, str]:
         # The last readable entry gives the next number and hash. Reading backwards from the
-        # end keeps appends cheap on a long log.
+        # end (in bytes: a text-mode seek may land inside a character) keeps appends cheap.
         handle.seek(0, os.SEEK_END)
         end = handle.tell()
         block = 1 << 16
@@ -203,7 +203,7 @@ class JsonlAuditLog:
     def entries(self) -> Iterator[AuditEntry]:
         self.rejected = []
         try:
-            with self.path.open(encoding="utf-8") as handle:
+            with self.path.open("rb") as handle:
                 for number, line in enumerate(handle, 1):
                     if not line.strip():
                         continue

@@ -84,3 +84,23 @@ def test_previous_state_mismatch_is_a_problem() -> None:
 def test_open_audit(tmp_path: Path, target: str, kind: type) -> None:
     path = target if target == "memory://" else str(tmp_path / target)
     assert isinstance(open_audit(path), kind)
+
+
+def test_non_ascii_and_invalid_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = JsonlAuditLog(path)
+    change = _change("account:é")
+    log.append([replace_reason(change, "fraude confirmée — 確認")])
+    with path.open("ab") as handle:
+        handle.write(b"\xff\xfe garbage\n")
+    log.append([_change("account:b", 1)])
+    entries = list(log.entries())
+    assert entries[0].change.reason == "fraude confirmée — 確認"
+    assert [e.seq for e in entries] == [1, 2] and len(log.rejected) == 1
+    assert replay(entries).problems == []
+
+
+def replace_reason(change: Change, reason: str) -> Change:
+    from dataclasses import replace
+
+    return replace(change, reason=reason)
