@@ -136,10 +136,24 @@ def wrk(url: str, script: Path, connections: int, duration: float) -> dict[str, 
     return result
 
 
-def measure(name: str, url: str, script: Path, duration: float) -> dict[str, Any]:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time consumed so far by the processes (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def measure(
+    name: str, url: str, script: Path, duration: float, pids: list[int] | None = None
+) -> dict[str, Any]:
     wrk(url, script, 8, 2)  # warm-up: connection pools, caches
     single = wrk(url, script, 1, duration)
+    before = cpu_seconds(pids or [])
     many = wrk(url, script, 64, duration)
+    used = cpu_seconds(pids or []) - before
     row = {
         "target": name,
         "p50_ms_1client": round(single.get("p50_ms", 0.0), 3),
@@ -149,6 +163,12 @@ def measure(name: str, url: str, script: Path, duration: float) -> dict[str, Any
         "p50_ms_64clients": round(many.get("p50_ms", 0.0), 3),
         "non_2xx": int(single["non_2xx"] + many["non_2xx"]),
     }
+    if pids:
+        # CPU time the measured process spent per request: what one request costs, and so the
+        # throughput one process would reach on a core of its own, whatever else runs here.
+        per_request_us = used / max(many["rps"] * duration, 1.0) * 1e6
+        row["cpu_us_per_request"] = round(per_request_us, 1)
+        row["rps_per_core_estimate"] = round(1e6 / per_request_us) if per_request_us else 0
     print(json.dumps(row), flush=True)
     return row
 
@@ -177,7 +197,7 @@ def main() -> None:
     if args.redis:
         limiters.append(("redis", args.redis))
     try:
-        rows = [measure("mock upstream (direct)", mock_url, script, args.duration)]
+        rows = [measure("mock upstream (direct)", mock_url, script, args.duration, [mock.pid])]
         for name, limiter in limiters:
             port = free_port()
             gateway = start(
@@ -211,6 +231,7 @@ def main() -> None:
                         f"http://127.0.0.1:{port}",
                         script,
                         args.duration,
+                        [gateway.pid],
                     )
                 )
             finally:
@@ -223,9 +244,14 @@ def main() -> None:
     print("\nsummary (added p50 = through - direct, one client):")
     for row in rows[1:]:
         added = row["p50_ms_1client"] - direct
-        print(f"  {row['target']:<28} {row['rps_64clients']:>6} req/s   added p50 {added:+.3f} ms")
+        print(
+            f"  {row['target']:<28} {row['rps_64clients']:>6} req/s   added p50 {added:+.3f} ms"
+            f"   {row.get('cpu_us_per_request', '?')} us CPU/request"
+            f" (~{row.get('rps_per_core_estimate', '?')} req/s per core)"
+        )
     logs = sum(1 for _ in workdir.glob("logs-*/requests-*"))
     print(f"  request-log segments written: {logs} (in {workdir})")
+    print(f"  machine load average: {os.getloadavg()}")
 
 
 def run_litellm(binary: str, mock_url: str, workdir: Path, script: Path, duration: float) -> Any:
@@ -250,7 +276,8 @@ def run_litellm(binary: str, mock_url: str, workdir: Path, script: Path, duratio
     try:
         wait_port(port, proc, timeout=120)
         time.sleep(2)
-        return measure("litellm proxy (1 worker)", f"http://127.0.0.1:{port}", script, duration)
+        target = f"http://127.0.0.1:{port}"
+        return measure("litellm proxy (1 worker)", target, script, duration, [proc.pid])
     finally:
         stop(proc)
 

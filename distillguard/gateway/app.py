@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from distillguard.controlplane.principal import Authenticator, Principal
+from distillguard.controlplane.principal import Authenticator, Principal, TierLimits
 from distillguard.errors import (
     AuthError,
     GatewayError,
@@ -101,6 +101,7 @@ class Gateway:
         # Request ids: a random per-process prefix and a counter (unique, and no syscall).
         self._id_prefix = "req_" + secrets.token_hex(6)
         self._serial = 0
+        self._reservations: dict[int, tuple[TierLimits, int]] = {}
         self.shutdown = list(shutdown)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -299,7 +300,7 @@ class Gateway:
             input_tokens = payload.estimated_input_tokens()
             if route.generates:
                 wanted = payload.max_tokens
-                max_tokens = self.default_max_tokens if wanted is None else wanted
+                max_tokens = self._default_reservation(principal) if wanted is None else wanted
                 max_tokens *= payload.params.get("n", 1)
         elif route.method == "POST":
             raise BadParam("The request body is empty; send a JSON object.")
@@ -319,6 +320,31 @@ class Gateway:
         exchange.decision = "allow"
         exchange.limit_headers = limit_headers(decision, provider)
         return decision.lease
+
+    def _default_reservation(self, principal: Principal) -> int:
+        """Output tokens reserved for a request that sets no ``max_tokens``.
+
+        ``default_max_tokens``, but at most a quarter of the tier's tightest output-token
+        limit: a request that did not ask for a size must not be refused as larger than the
+        whole limit (it is settled to its real size anyway).
+        """
+        tier = principal.tier
+        cached = self._reservations.get(id(tier))
+        if cached is not None and cached[0] is tier:
+            return cached[1]
+        limits = [
+            amount
+            for rules in tier.limits.values()
+            for rule, amount in rules.items()
+            if rule == "otpm"
+        ]
+        amount = self.default_max_tokens
+        if limits:
+            amount = max(min(amount, min(limits) // 4), 1)
+        if len(self._reservations) > 1024:
+            self._reservations.clear()
+        self._reservations[id(tier)] = (tier, amount)
+        return amount
 
     async def _fail(
         self, send: Send, exc: GatewayError, exchange: Exchange, provider: Provider

@@ -395,3 +395,13 @@ async def test_retry_count_and_metrics(gateway: Any, http: aiohttp.ClientSession
         assert response.status == 200
     async with http.get(gateway.url + "/readyz") as response:
         assert response.status == 200
+
+
+async def test_request_without_max_tokens_reserves_a_share_of_the_limit(
+    mock_upstream: ServerThread, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    tier = TierLimits(tier=1, name="small", limits={"key": {"otpm": 100}})
+    with running_gateway(mock_upstream.url, tmp_path, keys=default_keys(tier)) as gw:
+        status, headers, _ = await post(http, gw.url + "/v1/chat/completions", CHAT, OPENAI_AUTH)
+        assert status == 200  # 25 reserved (a quarter of 100), not the 4,096 default
+        assert int(headers["x-ratelimit-remaining-tokens"]) == 75
