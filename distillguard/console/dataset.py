@@ -176,6 +176,17 @@ class Dataset:
         )
         return int(rows[0][0])
 
+    def accounts_using(self, kind: str, values: list[str]) -> dict[str, int]:
+        """How many accounts (in any campaign or none) used each value of ``kind``."""
+        if not values:
+            return {}
+        rows = self._rows(
+            "SELECT value, count(DISTINCT account_id) FROM acct_infra"
+            " WHERE kind = ? AND list_contains(?, value) GROUP BY value",
+            [kind, values],
+        )
+        return {v: int(n) for v, n in rows}
+
     def methods(self, campaign_id: str | None = None) -> tuple[int, dict[str, int]]:
         """``(requests, {method: requests showing it})`` of a campaign, or of all campaigns."""
         sums = ", ".join(f"sum({n})" for n in METHOD_NAMES)

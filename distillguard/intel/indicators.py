@@ -7,7 +7,10 @@ fingerprint) and ``template`` (a prompt-template fingerprint, see
 Only values that *link* accounts are shared: used by at least :data:`MIN_ACCOUNTS` accounts of
 the campaign. A residential-proxy address seen once says nothing about the next account behind
 the same proxy pool; a /24, a TLS stack or a template used by dozens of the campaign's accounts
-does. The detector's ``top_networks`` are always included.
+does. And only values *specific* to the campaign: at least :data:`MIN_SPECIFICITY` of the
+accounts that used a value in the loaded logs belong to the campaign, so the JA4 of a popular SDK
+or a template that honest users also send is not shared. The detector's ``top_networks`` are
+always included.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from distillguard.console.dataset import Dataset
 from distillguard.console.findings import Campaign
 
 MIN_ACCOUNTS = 2
+MIN_SPECIFICITY = 0.8
 LIMITS = {"prefix": 50, "ip": 100, "ja4": 10, "template": 20}
 KINDS = ("prefix", "ip", "ja4", "template")
 
@@ -69,9 +73,15 @@ def campaign_indicators(campaign: Campaign, data: Dataset | None) -> list[Indica
                 out[(kind, text)] = IndicatorValue(kind, text, 0, 0)
     if data is not None:
         for kind in KINDS:
-            for row in data.infrastructure(campaign.campaign_id, kind, LIMITS[kind] * 4):
-                if row.accounts < MIN_ACCOUNTS:
-                    continue
+            rows = [
+                r
+                for r in data.infrastructure(campaign.campaign_id, kind, LIMITS[kind] * 4)
+                if r.accounts >= MIN_ACCOUNTS
+            ]
+            users = data.accounts_using(kind, [r.value for r in rows])
+            for row in rows:
+                if row.accounts / max(users.get(row.value, row.accounts), 1) < MIN_SPECIFICITY:
+                    continue  # also used by many accounts outside the campaign
                 value = template_hex(int(row.value)) if kind == "template" else row.value
                 if kind == "prefix":
                     value = _network(value) or value

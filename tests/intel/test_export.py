@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import orjson
 import stix2
 from console.sample_dataset import JA4_HYDRA
 
 from distillguard.console.dataset import Dataset
+from distillguard.console.findings import parse_findings
 from distillguard.errors import ConfigurationError
 from distillguard.intel.export import export_bundle, pattern_of
-from distillguard.intel.indicators import IndicatorValue
+from distillguard.intel.indicators import IndicatorValue, campaign_indicators
 
 
 def objects_of(bundle: stix2.v21.Bundle, kind: str) -> list[stix2.base._STIXBase]:
@@ -71,3 +75,18 @@ def test_patterns_quote_values() -> None:
     assert (
         pattern_of(IndicatorValue("ip", "2001:db8::1", 2, 2)) == "[ipv6-addr:value = '2001:db8::1']"
     )
+
+
+def test_values_shared_with_honest_accounts_are_not_exported(tmp_path: Path) -> None:
+    from console import sample_dataset
+
+    records = sample_dataset.requests()
+    for record in records:
+        if record["account_id"] in sample_dataset.BENIGN:
+            record["tls_ja4"] = JA4_HYDRA  # 6 of the 8 accounts using it are in C-hydra: 75%
+    (tmp_path / "requests.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    findings = parse_findings(sample_dataset.findings())
+    data = Dataset.from_findings(findings, tmp_path / "requests.jsonl", None)
+    values = {(v.kind, v.value) for v in campaign_indicators(data.campaign("C-hydra"), data)}
+    assert ("ja4", JA4_HYDRA) not in values
+    assert ("prefix", "203.0.113.0/24") in values
