@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import postgres_server, redis_server  # noqa: E402
+from servers import postgres_server, redis_server
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec"
 

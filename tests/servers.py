@@ -57,11 +57,25 @@ def redis_server() -> Iterator[str]:
         return
     binary = shutil.which("redis-server")
     if binary is None:
-        raise RuntimeError("no Redis reachable and no redis-server binary; run .ci/run to install it")
+        raise RuntimeError(
+            "no Redis reachable and no redis-server binary; run .ci/run to install it"
+        )
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="dg-redis-") as tmp:
         proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp],
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                tmp,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -115,7 +129,9 @@ def postgres_server() -> Iterator[str]:
         return
     initdb, postgres = _pg_bin("initdb"), _pg_bin("postgres")
     if initdb is None or postgres is None:
-        raise RuntimeError("no PostgreSQL reachable and no server binaries; run .ci/run to install them")
+        raise RuntimeError(
+            "no PostgreSQL reachable and no server binaries; run .ci/run to install them"
+        )
     port = _free_port()
     tmp = tempfile.mkdtemp(prefix="dg-pg-")
     as_user: list[str] = []
@@ -129,7 +145,20 @@ def postgres_server() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
     )
     proc = subprocess.Popen(
-        [*as_user, postgres, "-D", datadir, "-p", str(port), "-k", tmp, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+        [
+            *as_user,
+            postgres,
+            "-D",
+            datadir,
+            "-p",
+            str(port),
+            "-k",
+            tmp,
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
