@@ -20,32 +20,26 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from distillguard.controlplane.apikeys import hash_secret, parse_key
 from distillguard.controlplane.database import storage_errors
-from distillguard.controlplane.models import Account, ApiKey, Organization, State, Tier
+from distillguard.controlplane.keysnapshot import (
+    KeyEntry,
+    current_generation,
+    load_keys,
+    load_tiers,
+)
 from distillguard.controlplane.principal import Principal, TierLimits
-from distillguard.controlplane.records import rfc3339, utc
+from distillguard.controlplane.records import rfc3339
 from distillguard.controlplane.store import ControlPlaneStore
 from distillguard.errors import AuthError, PermissionDenied, StorageError
 
 log = logging.getLogger(__name__)
 
 _INVALID = "invalid API key"
-_UNLIMITED = TierLimits(tier=0, name="unlimited")
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    salt: bytes
-    secret_hash: bytes
-    principal: Principal
-    expires_at: float | None  # epoch seconds
-    refusal: str | None  # why the key is refused even with the right secret
 
 
 class CachedAuthenticator:
@@ -67,7 +61,7 @@ class CachedAuthenticator:
         self._engine = engine
         self._clock = clock
         self._full_reload_s = full_reload_s
-        self._keys: dict[str, _Entry] = {}
+        self._keys: dict[str, KeyEntry] = {}
         self._tiers: dict[int, TierLimits] = {}
         self._generation: int | None = None
         self._used: dict[str, float] = {}  # key_id -> last successful use, not yet stored
@@ -110,79 +104,29 @@ class CachedAuthenticator:
         return entry.principal
 
     def refresh(self, *, force: bool = False) -> bool:
-        """Reload keys, accounts, organizations and tiers if they changed; True if reloaded.
+        """Bring the snapshot up to date with the database; True if anything was reloaded.
 
-        The store bumps a generation counter with every change that matters here, so an
-        unchanged database costs one tiny query. Changes made behind the store's back (raw SQL)
-        are picked up by the full reload done every ``full_reload_s`` seconds anyway.
+        The store bumps a generation counter with every change that matters here and stamps the
+        rows it touches, so an unchanged database costs one tiny query and a change reloads only
+        the keys it touched. Tier edits, ``force`` and every ``full_reload_s`` seconds reload
+        everything, which also picks up changes made behind the store's back (raw SQL).
         """
         now = self._clock()
         with storage_errors("loading API keys"), self._engine.connect() as connection:
-            generation = connection.scalar(select(State.value).where(State.name == "generation"))
+            generation = current_generation(connection)
             due = self.loaded_at is None or now - self.loaded_at >= self._full_reload_s
             if not force and not due and generation == self._generation:
                 self.checked_at = now
                 return False
-            tier_rows = connection.execute(select(Tier)).all()
-            rows = connection.execute(
-                select(
-                    ApiKey.key_id,
-                    ApiKey.salt,
-                    ApiKey.secret_hash,
-                    ApiKey.expires_at,
-                    ApiKey.revoked_at,
-                    Account.account_id,
-                    Account.org_id,
-                    Account.tier,
-                    Account.verification,
-                    Account.status,
-                    Organization.status,
-                )
-                .join(Account, ApiKey.account_id == Account.account_id)
-                .outerjoin(Organization, Account.org_id == Organization.org_id)
-            ).all()
-        tiers = {
-            row.tier: TierLimits(tier=row.tier, name=row.name, limits=row.limits)
-            for row in tier_rows
-        }
-        lowest = tiers[min(tiers)] if tiers else _UNLIMITED
-        keys: dict[str, _Entry] = {}
-        for (
-            key_id,
-            salt,
-            digest,
-            expires,
-            revoked,
-            account_id,
-            org_id,
-            tier,
-            verification,
-            status,
-            org_status,
-        ) in rows:
-            refusal = None
-            if revoked is not None:
-                refusal = f"API key {key_id} has been revoked"
-            elif status != "active":
-                refusal = f"account {account_id} is suspended; contact support"
-            elif org_status is not None and org_status != "active":
-                refusal = f"organization {org_id} is suspended; contact support"
-            keys[key_id] = _Entry(
-                salt=bytes.fromhex(salt),
-                secret_hash=bytes.fromhex(digest),
-                principal=Principal(
-                    key_id=key_id,
-                    account_id=account_id,
-                    org_id=org_id,
-                    tier=tiers.get(tier, lowest) if tier is not None else lowest,
-                    verification=verification,
-                ),
-                expires_at=utc(expires).timestamp() if expires is not None else None,
-                refusal=refusal,
-            )
+            tiers = load_tiers(connection)
+            if force or due or self._generation is None or tiers != self._tiers:
+                keys = load_keys(connection, tiers)
+                self.loaded_at = now
+            else:
+                keys = {**self._keys, **load_keys(connection, tiers, since=self._generation)}
         self._keys, self._tiers = keys, tiers  # swapped whole: readers never see a half snapshot
         self._generation = generation
-        self.loaded_at = self.checked_at = now
+        self.checked_at = now
         return True
 
     def flush_key_use(self) -> int:

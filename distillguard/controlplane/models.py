@@ -26,6 +26,7 @@ class Organization(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # see State
 
 
 class Account(Base):
@@ -48,6 +49,7 @@ class Account(Base):
     tier: Mapped[int | None] = mapped_column(Integer, default=None)
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # see State
 
 
 class ApiKey(Base):
@@ -64,6 +66,7 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # see State
 
 
 class Tier(Base):
@@ -77,7 +80,11 @@ class Tier(Base):
 
 
 class State(Base):
-    """Named counters; ``generation`` grows with every change that matters to authentication."""
+    """Named counters; ``generation`` grows with every change that matters to authentication.
+
+    Every organization, account and key row touched by a change is stamped with the change's
+    generation, so a reader that has seen generation *g* reloads only rows stamped above *g*.
+    """
 
     __tablename__ = "dg_state"
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, event, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,6 +54,7 @@ class ControlPlaneStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        event.listen(self._sessions, "before_flush", _stamp_generation)
         self.tiers = TierTable(self._session, self._change)
 
     @classmethod
@@ -106,13 +107,20 @@ class ControlPlaneStore:
 
     @contextmanager
     def _change(self) -> Iterator[Session]:
-        """A transaction that changes what authentication sees; bumps the generation counter."""
+        """A transaction that changes what authentication sees.
+
+        It first bumps the generation counter (which also serialises concurrent changes on its
+        row lock, so generations commit in order), then every organization, account and key it
+        writes is stamped with the new generation on flush.
+        """
         with self._session() as session:
+            session.info["generation"] = session.execute(
+                update(State)
+                .where(State.name == "generation")
+                .values(value=State.value + 1)
+                .returning(State.value)
+            ).scalar_one()
             yield session
-            session.flush()
-            session.execute(
-                update(State).where(State.name == "generation").values(value=State.value + 1)
-            )
 
     # -- organizations -------------------------------------------------------------------------
 
@@ -412,3 +420,12 @@ class ControlPlaneStore:
     def _existing_keys(self, key_ids: Sequence[str]) -> Iterator[str]:
         with self._session() as session:
             yield from session.scalars(select(ApiKey.key_id).where(ApiKey.key_id.in_(key_ids)))
+
+
+def _stamp_generation(session: Session, _context: Any, _instances: Any) -> None:
+    generation = session.info.get("generation")
+    if generation is None:
+        return
+    for row in (*session.new, *session.dirty):
+        if isinstance(row, Organization | Account | ApiKey):
+            row.generation = generation

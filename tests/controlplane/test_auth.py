@@ -246,3 +246,36 @@ def test_last_use_is_stored_on_flush(store: ControlPlaneStore) -> None:
     assert stored is not None and abs(stored.timestamp() - clock.now) < 1e-3
     assert store.get_key(unused.record.key_id).last_used_at is None
     assert auth.refresh() is False  # recording use is not a change the snapshot needs
+
+
+def test_a_change_reloads_only_the_keys_it_touched(store: ControlPlaneStore) -> None:
+    first, second = store.create_account(), store.create_account()
+    first_key = store.create_key(first.account_id)
+    second_key = store.create_key(second.account_id)
+    clock = Clock()
+    auth = CachedAuthenticator(store.engine, clock=clock, full_reload_s=60)
+    with store.engine.begin() as connection:  # behind the store's back: no generation stamp
+        connection.execute(
+            text("UPDATE dg_accounts SET status = 'suspended' WHERE account_id = :a"),
+            {"a": first.account_id},
+        )
+    store.suspend_account(second.account_id, "campaign")
+    assert auth.refresh() is True
+    with pytest.raises(PermissionDenied):
+        auth.authenticate(second_key.secret)
+    assert auth.authenticate(first_key.secret).account_id == first.account_id  # not reloaded
+    clock.now += 61
+    auth.refresh()
+    with pytest.raises(PermissionDenied):
+        auth.authenticate(first_key.secret)
+
+
+def test_org_change_reaches_keys_of_its_accounts(store: ControlPlaneStore) -> None:
+    org = store.create_org("Acme")
+    keys = [store.create_key(store.create_account(org_id=org.org_id).account_id) for _ in range(3)]
+    auth = CachedAuthenticator(store.engine)
+    store.suspend_org(org.org_id, "fraud ring")
+    assert auth.refresh() is True
+    for key in keys:
+        with pytest.raises(PermissionDenied, match="organization"):
+            auth.authenticate(key.secret)
