@@ -14,6 +14,7 @@ token comes back.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,7 +31,7 @@ from distillguard.errors import (
     RouteNotFound,
 )
 from distillguard.gateway.clientinfo import ClientResolver
-from distillguard.gateway.errors import BadParam, Provider, error_response
+from distillguard.gateway.errors import BadParam, Provider, Unavailable, error_response
 from distillguard.gateway.exchange import CLIENT_CLOSED, Exchange
 from distillguard.gateway.limitheaders import limit_headers, throttle_error
 from distillguard.gateway.metrics import GatewayMetrics
@@ -313,6 +314,15 @@ class Gateway:
         self.metrics.limiter_latency.observe(time.perf_counter() - clock)
         if decision.degraded:
             self.metrics.limiter_degraded.inc()
+        if not decision.allowed and decision.degraded:
+            exchange.decision = "block"
+            wait = decision.blocking.retry_after_s if decision.blocking is not None else None
+            retry = {"retry-after": str(math.ceil(wait or 1.0))}
+            raise Unavailable(
+                "Rate limits cannot be checked right now (storage unavailable); try again shortly.",
+                headers=retry,
+                should_retry=True,
+            )
         if not decision.allowed:
             exchange.decision = "throttle"
             model = exchange.payload.model if exchange.payload is not None else ""

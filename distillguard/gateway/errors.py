@@ -37,6 +37,7 @@ _OPENAI_TYPES = {
     "request_too_large": "invalid_request_error",
     "upstream": "server_error",
     "timeout": "server_error",
+    "overloaded": "server_error",
 }
 _OPENAI_CODES = {
     "authentication": "invalid_api_key",
@@ -75,6 +76,13 @@ class UpstreamTimeout(UpstreamError):
 
     status = 504
     kind = "timeout"
+
+
+class Unavailable(GatewayError):
+    """The gateway cannot decide right now (the limiter storage is down, fail-closed): 503."""
+
+    status = 503
+    kind = "overloaded"
 
 
 class BadParam(GatewayError):

@@ -405,3 +405,37 @@ async def test_request_without_max_tokens_reserves_a_share_of_the_limit(
         status, headers, _ = await post(http, gw.url + "/v1/chat/completions", CHAT, OPENAI_AUTH)
         assert status == 200  # 25 reserved (a quarter of 100), not the 4,096 default
         assert int(headers["x-ratelimit-remaining-tokens"]) == 75
+
+
+class ClosedLimiter:
+    """A limiter whose storage is down in fail-closed mode."""
+
+    async def acquire(self, demands: Any) -> Any:
+        from distillguard.ratelimit.base import Decision, LimitState
+
+        blocking = LimitState(demands[0], 0, 2.0, 2.0)
+        return Decision(False, (), blocking, degraded=True)
+
+    async def settle(self, lease: Any, actual: Any) -> None:
+        raise AssertionError("nothing was admitted")
+
+    async def check(self) -> None:
+        from distillguard.errors import StorageError
+
+        raise StorageError("redis down")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_limiter_down_fail_closed_is_503(
+    mock_upstream: ServerThread, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    with running_gateway(mock_upstream.url, tmp_path, limiter=ClosedLimiter()) as gw:
+        status, headers, raw = await post(http, gw.url + "/v1/messages", MESSAGES, ANTHROPIC_AUTH)
+        assert status == 503 and headers["retry-after"] == "2"
+        assert orjson.loads(raw)["error"]["type"] == "overloaded_error"
+        async with http.get(gw.url + "/readyz") as response:
+            assert response.status == 503
+        [record] = gw.records()
+        assert record["status"] == 503 and record["decision"] == "block"
