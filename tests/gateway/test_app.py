@@ -439,3 +439,19 @@ async def test_limiter_down_fail_closed_is_503(
             assert response.status == 503
         [record] = gw.records()
         assert record["status"] == 503 and record["decision"] == "block"
+
+
+async def test_upstream_breaking_mid_stream_ends_with_an_error_event(
+    gateway: Any, http: aiohttp.ClientSession
+) -> None:
+    body = {**MESSAGES, "model": "claude-mock-1@break,chunk_delay=5", "stream": True}
+    status, _, raw = await post(http, gateway.url + "/v1/messages", body, ANTHROPIC_AUTH)
+    assert status == 200  # the stream had started
+    assert raw.count(b"event: content_block_delta") < 12
+    assert raw.rstrip().endswith(
+        b'"type":"api_error","message":"the upstream closed the connection mid-answer"}}'
+    )
+    [record] = gateway.records()
+    assert record["status"] == 502
+    ok, _, _ = await post(http, gateway.url + "/v1/messages", MESSAGES, ANTHROPIC_AUTH)
+    assert ok == 200
