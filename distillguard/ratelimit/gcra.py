@@ -114,4 +114,6 @@ class Bucket:
         if cost > self.limit:
             return None
         excess = self.level + cost * self.period - self.capacity
-        return -(-excess // self.limit) if excess > 0 else 0
+        if excess <= 0:
+            return 0
+        return -(-excess // self.limit) if self.limit else None

@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -37,12 +38,13 @@ from redis.exceptions import NoScriptError, RedisError
 
 from distillguard.errors import ConfigurationError, InputError, StorageError
 from distillguard.ratelimit import gcra
-from distillguard.ratelimit.base import Decision, Demand, Lease, LimitKind
+from distillguard.ratelimit.base import Decision, Demand, Lease, LimitKind, LimitState
 from distillguard.ratelimit.concurrency import DEFAULT_LEASE_TTL_S
+from distillguard.ratelimit.daily import until_midnight_us
 from distillguard.ratelimit.records import state
-from distillguard.ratelimit.storage.memory import _check_actual
+from distillguard.ratelimit.storage.memory import _check_actual, _later
 
-_KIND_CODE = {LimitKind.RATE: "r", LimitKind.DAILY: "d", LimitKind.CONCURRENCY: "c"}
+_KIND_CODE = {LimitKind.RATE: 1, LimitKind.DAILY: 2, LimitKind.CONCURRENCY: 3}
 _US = gcra.US
 
 
@@ -88,7 +90,7 @@ class RedisLimiter:
         self._timeout_s = timeout_s
         self._lease_prefix = f"{key_prefix}lease:"
         self._lease_us = str(gcra.period_us(lease_ttl_s))
-        self._hint_us = str(gcra.period_us(concurrency_retry_s))
+        self._hint_s = concurrency_retry_s
         self._acquire = _Script("acquire.lua")
         self._settle = _Script("settle.lua")
         self._id_prefix = f"r{secrets.token_hex(6)}."
@@ -139,7 +141,7 @@ class RedisLimiter:
         """Admit all ``demands`` or none, atomically across every process sharing Redis."""
         lease_id = f"{self._id_prefix}{next(self._ids)}"
         keys = [self._lease_prefix + lease_id]
-        specs = []
+        spec: list[int] = []
         for demand in demands:
             rule = demand.rule
             if rule.limit < 0 or not rule.period_s > 0:
@@ -147,20 +149,12 @@ class RedisLimiter:
             if demand.cost < 0:
                 raise InputError(f"demand {demand.key!r}: cost must be >= 0, got {demand.cost}")
             keys.append(demand.key)
-            specs.append(
-                f"{_KIND_CODE[rule.kind]} {rule.limit} {round(rule.period_s * _US)} {demand.cost}"
-            )
+            spec += (_KIND_CODE[rule.kind], rule.limit, round(rule.period_s * _US), demand.cost)
         lease = Lease(lease_id, demands if type(demands) is tuple else tuple(demands))
         try:
             async with asyncio.timeout(self._timeout_s):
                 reply = await self._acquire.run(
-                    self._client,
-                    len(keys),
-                    *keys,
-                    lease_id,
-                    self._lease_us,
-                    self._hint_us,
-                    "\n".join(specs),
+                    self._client, len(keys), *keys, lease_id, self._lease_us, orjson.dumps(spec)
                 )
         except asyncio.CancelledError:
             self._release_in_background(lease)
@@ -168,13 +162,52 @@ class RedisLimiter:
         except (RedisError, OSError) as exc:  # TimeoutError is an OSError
             self._release_in_background(lease)
             raise StorageError(f"Redis limiter acquire failed: {exc!r}") from exc
-        return _decision(reply, lease)
+        return self._decision(reply, lease, spec)
+
+    def _decision(self, reply: list[int], lease: Lease, spec: list[int]) -> Decision:
+        """Remaining, reset and retry-after from the counters the script returned.
+
+        The arithmetic is the memory storage's (``gcra``, ``daily``, ``concurrency``).
+        """
+        allowed = reply[0] == 1
+        midnight = until_midnight_us(reply[1]) / _US
+        states = []
+        blocking: LimitState | None = None
+        for index, demand in enumerate(lease.demands):
+            kind, limit, period, cost = spec[4 * index : 4 * index + 4]
+            value = reply[index + 2]
+            if kind == 1:
+                capacity = limit * period
+                left = (capacity - value) // period
+                reset = value / (limit * _US) if limit else 0.0
+                excess = value + cost * period - capacity
+                blocked = excess > 0
+                retry = None if cost > limit or not limit else -(-excess // limit) / _US
+            else:
+                left = limit - value
+                blocked = value + cost > limit
+                if kind == 2:
+                    reset = midnight if value else 0.0
+                    retry = None if cost > limit else midnight
+                else:
+                    reset = 0.0
+                    retry = None if cost > limit else self._hint_s
+            if allowed or not blocked:
+                states.append(state(demand, left if left > 0 else 0, reset))
+                continue
+            blocked_state = state(demand, left if left > 0 else 0, reset, retry)
+            states.append(blocked_state)
+            if blocking is None or _later(retry, blocking.retry_after_s):
+                blocking = blocked_state
+        if allowed:
+            return Decision(True, tuple(states), None, lease)
+        return Decision(False, tuple(states), blocking)
 
     async def settle(self, lease: Lease, actual: Mapping[str, int]) -> None:
         """Release the lease's slots and correct its reservations; a second call does nothing."""
         _check_actual(actual)
         keys = [self._lease_prefix + lease.id]
-        specs = []
+        spec: list[int] = []
         for index, demand in enumerate(lease.demands, 1):
             rule = demand.rule
             if rule.kind is LimitKind.CONCURRENCY:
@@ -185,13 +218,17 @@ class RedisLimiter:
                     continue
                 delta = real - demand.cost
             keys.append(demand.key)
-            specs.append(
-                f"{_KIND_CODE[rule.kind]} {index} {rule.limit} {round(rule.period_s * _US)} "
-                f"{demand.cost} {delta}"
+            spec += (
+                _KIND_CODE[rule.kind],
+                index,
+                rule.limit,
+                round(rule.period_s * _US),
+                demand.cost,
+                delta,
             )
         try:
             async with asyncio.timeout(self._timeout_s):
-                await self._settle.run(self._client, len(keys), *keys, lease.id, "\n".join(specs))
+                await self._settle.run(self._client, len(keys), *keys, lease.id, orjson.dumps(spec))
         except (RedisError, OSError) as exc:
             raise StorageError(f"Redis limiter settle failed: {exc!r}") from exc
 
@@ -222,22 +259,3 @@ class RedisLimiter:
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         await self._client.aclose()
-
-
-def _decision(reply: list[int], lease: Lease) -> Decision:
-    blocking_index = reply[1] - 1
-    states = [
-        state(demand, remaining, reset_us / _US)
-        for demand, remaining, reset_us in zip(lease.demands, reply[2::3], reply[3::3], strict=True)
-    ]
-    if reply[0] == 1:
-        return Decision(True, tuple(states), None, lease)
-    blocking = None
-    if blocking_index >= 0:
-        retry_us = reply[4 + 3 * blocking_index]
-        old = states[blocking_index]
-        blocking = state(
-            old.demand, old.remaining, old.reset_s, None if retry_us == -1 else retry_us / _US
-        )
-        states[blocking_index] = blocking
-    return Decision(False, tuple(states), blocking)
