@@ -114,12 +114,10 @@ class ControlPlaneStore:
         writes is stamped with the new generation on flush.
         """
         with self._session() as session:
-            session.info["generation"] = session.execute(
-                update(State)
-                .where(State.name == "generation")
-                .values(value=State.value + 1)
-                .returning(State.value)
-            ).scalar_one()
+            counter = State.name == "generation"
+            session.execute(update(State).where(counter).values(value=State.value + 1))
+            # Read back rather than RETURNING, which SQLite only has since 3.35.
+            session.info["generation"] = session.scalars(select(State.value).where(counter)).one()
             yield session
 
     # -- organizations -------------------------------------------------------------------------
