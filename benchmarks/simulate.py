@@ -2,7 +2,8 @@
 
 Target (issue 3): ``--preset seed`` at full scale (about 55-60 million requests) in at most
 20 minutes and 2 GB of memory on a 2-core machine. Peak memory is the largest sum of the resident
-set sizes of this process and its worker processes, sampled every 0.2 s from /proc.
+set sizes (and proportional set sizes) of this process and its worker processes, sampled every
+0.2 s from /proc.
 
     .venv/bin/python benchmarks/simulate.py --scale 1.0 --workers 2 --format jsonl.zst --out /tmp/dg-bench
     .venv/bin/python benchmarks/simulate.py --scale 0.05           # quick run
@@ -25,15 +26,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from distillguard.simulate import generate
 
 
-def _rss_kb(pid: int) -> int:
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in KiB; PSS splits pages shared after fork fairly."""
+    rss = pss = 0
     try:
-        with open(f"/proc/{pid}/status") as handle:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
             for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
     except OSError:
-        return 0
-    return 0
+        return 0, 0
+    return rss, pss
 
 
 def _children(pid: int) -> list[int]:
@@ -49,7 +54,8 @@ class PeakMemory(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.peak_kb = 0
+        self.peak_kb = 0  # sum of RSS (counts pages shared by forked workers once per process)
+        self.peak_pss_kb = 0  # sum of PSS: the tree's real footprint
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -58,7 +64,9 @@ class PeakMemory(threading.Thread):
             pids = [root]
             for pid in list(pids):
                 pids += _children(pid)
-            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in pids))
+            sizes = [_memory_kb(p) for p in pids]
+            self.peak_kb = max(self.peak_kb, sum(r for r, _ in sizes))
+            self.peak_pss_kb = max(self.peak_pss_kb, sum(p for _, p in sizes))
             self._stop_event.wait(0.2)
 
     def stop(self) -> None:

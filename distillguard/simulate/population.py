@@ -125,6 +125,7 @@ class Builder:
         pools: list[np.ndarray] = []
         mobile_only = np.zeros(n, dtype=bool)
         cloud_mask = np.zeros(n, dtype=bool)
+        campus: list[str | None] = [None] * n
         mode = persona.network
         universities = networks.of_kind("education")
         labs = rng(self.seed, "labs", persona.name).permutation(len(universities))[
@@ -149,6 +150,7 @@ class Builder:
                 uni = universities[int(labs[i % len(labs)])]
                 home[i] = self.book.v4(rng(self.seed, "nat", uni.name), uni, 1)[0]
                 countries[i] = uni.country
+                campus[i] = uni.name
             else:
                 cloud = networks.of_kind("hosting")[int(r.integers(3 if r.random() < 0.8 else 10))]
                 egress = self.book.v4(r, cloud, int(r.integers(1, 5)))
@@ -174,6 +176,7 @@ class Builder:
         group.extra["pools"] = pools
         group.extra["mobile_only"] = mobile_only
         group.extra["rotating"] = cloud_mask
+        group.extra["campus"] = campus
         signup.benign(self, group, persona, countries, r)
         return group
 

@@ -135,6 +135,9 @@ def _email(
     kind = persona.email
     if kind == "university_or_personal":
         kind = "university" if r.random() < 0.6 else "personal"
+    campus = group.extra.get("campus", [None] * group.size)[i]
+    if campus is not None:  # behind the university's NAT: its own address
+        return people.university(campus)
     if kind == "university":
         unis = networks.of_kind("education")
         return people.university(unis[int(group.style[i]) % len(unis)].name)
