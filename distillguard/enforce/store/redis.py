@@ -15,13 +15,13 @@ URL: ``redis://host:port/db?namespace=dg:enforce&resync=30``.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 import redis
 
 from distillguard.enforce.actions import Action
@@ -60,6 +60,10 @@ local v = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[1], cjson.encode({v = v, op = 'reset', subject = '', action = ''}))
 return v
 """
+
+
+def _encode(action: Action) -> str:
+    return orjson.dumps(action.to_dict()).decode()
 
 
 class RedisStore(Snapshot):
@@ -121,7 +125,7 @@ class RedisStore(Snapshot):
     # writes: Redis first, then the local snapshot (read-your-writes in this process)
 
     def put(self, action: Action) -> None:
-        payload = json.dumps(action.to_dict(), separators=(",", ":"))
+        payload = _encode(action)
         version = self._run(self._change, "put", action.subject, payload)
         with self._lock:
             self._local[action.subject] = (version, action)
@@ -133,7 +137,7 @@ class RedisStore(Snapshot):
         try:
             with self._client.pipeline(transaction=False) as pipe:
                 for action in actions:
-                    payload = json.dumps(action.to_dict(), separators=(",", ":"))
+                    payload = _encode(action)
                     self._change(
                         keys=[self._hash, self._counter],
                         args=[self._channel, "put", action.subject, payload],
@@ -159,7 +163,7 @@ class RedisStore(Snapshot):
         for action in self.actions():
             if action.expires_at is None or action.expires_at.timestamp() > now:
                 continue
-            payload = json.dumps(action.to_dict(), separators=(",", ":"))
+            payload = _encode(action)
             try:
                 version = int(
                     self._prune(
@@ -180,7 +184,7 @@ class RedisStore(Snapshot):
         actions = list(actions)
         args: list[str] = [self._channel]
         for action in actions:
-            args += [action.subject, json.dumps(action.to_dict(), separators=(",", ":"))]
+            args += [action.subject, _encode(action)]
         try:
             version = int(self._reset(keys=[self._hash, self._counter], args=args))
         except redis.RedisError as exc:
@@ -238,7 +242,7 @@ class RedisStore(Snapshot):
         found = []
         for text in raw.values():
             try:
-                found.append(Action.from_dict(json.loads(text)))
+                found.append(Action.from_dict(orjson.loads(text)))
             except (ValueError, InputError):
                 self.rejected += 1
         return found
@@ -289,7 +293,7 @@ class RedisStore(Snapshot):
                 backoff = min(backoff * 2, 5.0)
 
     def _on_message(self, data: str) -> None:
-        message = json.loads(data)
+        message = orjson.loads(data)
         version = int(message["v"])
         if version <= self._version:
             return
@@ -312,7 +316,7 @@ class RedisStore(Snapshot):
             del self._local[subject]
         if message["op"] == "put":
             try:
-                self.set(Action.from_dict(json.loads(message["action"])))
+                self.set(Action.from_dict(orjson.loads(message["action"])))
             except InputError:
                 self.rejected += 1
         else:
