@@ -168,12 +168,15 @@ class Dataset:
         )
         return [InfraRow(kind, v, int(r), int(a)) for v, r, a in rows]
 
-    def distinct_count(self, campaign_id: str, kind: str) -> int:
-        """How many distinct values of ``kind`` the campaign used."""
-        rows = self._rows(
-            "SELECT count(*) FROM camp_infra WHERE campaign_id = ? AND kind = ?",
-            [campaign_id, kind],
-        )
+    def distinct_count(self, campaign_id: str | None, kind: str) -> int:
+        """How many distinct values of ``kind`` the campaign (``None``: all campaigns) used."""
+        if campaign_id is None:
+            rows = self._rows("SELECT count(DISTINCT value) FROM camp_infra WHERE kind = ?", [kind])
+        else:
+            rows = self._rows(
+                "SELECT count(*) FROM camp_infra WHERE campaign_id = ? AND kind = ?",
+                [campaign_id, kind],
+            )
         return int(rows[0][0])
 
     def accounts_using(self, kind: str, values: list[str]) -> dict[str, int]:

@@ -86,8 +86,11 @@ def _md_part(part: dict[str, Any], heading: str) -> list[str]:
         lines += [
             f"- {ips:,} IP {plural(ips, 'address', 'addresses')} in {prefixes:,} network"
             f" {plural(prefixes, 'prefix', 'prefixes')}; ASNs: {asns}",
-            f"- top networks reported by the detector: {', '.join(infra['top_networks']) or 'none'}",
         ]
+        if infra["top_networks"]:
+            lines.append(
+                f"- top networks reported by the detector: {', '.join(infra['top_networks'])}"
+            )
         for key, name in (("top_prefixes", "prefix"), ("top_ja4", "JA4 fingerprint")):
             for row in infra[key][:5]:
                 lines.append(

@@ -72,6 +72,36 @@ def _infra(data: Dataset, campaign: Campaign) -> dict[str, Any]:
     }
 
 
+def _overall_infra(data: Dataset, campaigns: list[Campaign]) -> dict[str, Any]:
+    if not campaigns:
+        return {}
+    asns = sorted(
+        {a for c in campaigns for a in c.infrastructure.get("asns", []) if isinstance(a, int)}
+    )
+    observed = data.distinct_count(None, "ip")
+    reported = sum(
+        c.infrastructure.get("ips", 0) or 0
+        for c in campaigns
+        if isinstance(c.infrastructure.get("ips"), int)
+    )
+    return {
+        "ips": observed or reported,
+        "asns": asns,
+        "top_networks": [],
+        "prefixes": data.distinct_count(None, "prefix"),
+        "top_prefixes": [
+            {"value": r.value, "requests": r.requests, "accounts": r.accounts}
+            for r in data.total_infrastructure("prefix", 8)
+        ],
+        "ja4": data.distinct_count(None, "ja4"),
+        "top_ja4": [
+            {"value": r.value, "requests": r.requests, "accounts": r.accounts}
+            for r in data.total_infrastructure("ja4", 8)
+        ],
+        "top_templates": [],
+    }
+
+
 def _actions(entries: Iterable[ActionEntry], accounts: set[str]) -> dict[str, int]:
     """Accounts that received each action at least once."""
     seen: dict[str, set[str]] = defaultdict(set)
@@ -193,7 +223,7 @@ def build_report(
         "actions": _actions(actions, accounts),
         "gateway": data.decisions(None),
         "daily": [[d.isoformat(), n] for d, n in data.daily(None)],
-        "infrastructure": {},
+        "infrastructure": _overall_infra(data, campaigns),
     }
     if campaigns:
         first = min(c.first_seen for c in campaigns)

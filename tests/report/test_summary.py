@@ -33,6 +33,10 @@ def test_overall_figures(dataset: Dataset) -> None:
     assert round(overall["capabilities"]["reasoning"], 2) == 0.54  # 0.6 * 180 / 200
     assert overall["methods"]["cot_elicitation"] == 120 / 200
     assert overall["actions"] == {"suspend": 2, "throttle": 1}
+    assert (
+        "They came from 22 IP addresses in 3 network prefixes (AS64500, AS64501, AS64502),"
+        " using 2 TLS client fingerprints (JA4)." in overall["sentences"]
+    )
     assert overall["sentences"][0] == (
         "Across 2 campaigns: 8 accounts, 200 interactions between 1 and 10 April 2026,"
         " aimed at reasoning, coding and logit extraction."
