@@ -3,8 +3,9 @@
 OpenAI routes get ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}`` with resets as Go
 durations (``1s``, ``6m0s``, ``12ms``); Anthropic routes get
 ``anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}`` with
-RFC 3339 resets. The figures come from :func:`distillguard.ratelimit.plan.header_view`: the
-tightest counter of each family across all scopes, the one the caller will hit first.
+RFC 3339 resets. The figures are those of :func:`distillguard.ratelimit.plan.header_view` (the
+tightest counter of each family across all scopes, the one the caller will hit first), computed
+in a single pass because this runs on every response.
 
 A refusal becomes a :class:`~distillguard.gateway.errors.Throttled` carrying ``retry-after``
 (whole seconds, rounded up) and ``retry-after-ms`` when waiting at most 60 s will help, and
@@ -18,8 +19,7 @@ import math
 import time
 
 from distillguard.gateway.errors import Provider, Throttled
-from distillguard.ratelimit.base import Decision
-from distillguard.ratelimit.plan import header_view
+from distillguard.ratelimit.base import Decision, LimitState
 
 MAX_HONOURED_WAIT_S = 60.0
 TOKEN_RULES = frozenset({"itpm", "otpm", "daily_tokens"})
@@ -62,40 +62,57 @@ def rfc3339_in(seconds: float, now: float | None = None) -> str:
     return _stamp_cache[1]
 
 
+_FAMILY_OF = {
+    "rpm": (0, -1),
+    "daily_requests": (0, -1),
+    "itpm": (1, 2),
+    "otpm": (1, 3),
+    "daily_tokens": (1, -1),
+}
+_OPENAI_NAMES = ("requests", "tokens")
+_ANTHROPIC_NAMES = ("requests", "tokens", "input-tokens", "output-tokens")
+
+
+def _tightest(decision: Decision) -> list[LimitState | None]:
+    """Per family (requests, tokens, input tokens, output tokens) the state with the fewest
+    units left (ties: the later reset) — the semantics of
+    :func:`distillguard.ratelimit.plan.header_view`, in one pass over the states."""
+    best: list[LimitState | None] = [None, None, None, None]
+    for state in decision.states:
+        families = _FAMILY_OF.get(state.demand.rule.name)
+        if families is None:
+            continue
+        for family in families:
+            if family < 0:
+                continue
+            current = best[family]
+            if (
+                current is None
+                or state.remaining < current.remaining
+                or (state.remaining == current.remaining and state.reset_s > current.reset_s)
+            ):
+                best[family] = state
+    return best
+
+
 def limit_headers(decision: Decision, provider: Provider) -> dict[str, str]:
     """The provider's rate-limit headers for a decision (empty when no rate rule applied)."""
-    view = header_view(decision)
+    best = _tightest(decision)
     headers: dict[str, str] = {}
     if provider == "openai":
-        for family, limit, remaining, reset in (
-            ("requests", view.requests_limit, view.requests_remaining, view.requests_reset_s),
-            ("tokens", view.tokens_limit, view.tokens_remaining, view.tokens_reset_s),
-        ):
-            if limit is not None:
-                headers[f"x-ratelimit-limit-{family}"] = str(limit)
-                headers[f"x-ratelimit-remaining-{family}"] = str(max(remaining or 0, 0))
-                headers[f"x-ratelimit-reset-{family}"] = go_duration(reset or 0.0)
+        for family, name in enumerate(_OPENAI_NAMES):
+            state = best[family]
+            if state is not None:
+                headers[f"x-ratelimit-limit-{name}"] = str(state.demand.rule.limit)
+                headers[f"x-ratelimit-remaining-{name}"] = str(max(state.remaining, 0))
+                headers[f"x-ratelimit-reset-{name}"] = go_duration(state.reset_s)
         return headers
-    for family, limit, remaining, reset in (
-        ("requests", view.requests_limit, view.requests_remaining, view.requests_reset_s),
-        ("tokens", view.tokens_limit, view.tokens_remaining, view.tokens_reset_s),
-        (
-            "input-tokens",
-            view.input_tokens_limit,
-            view.input_tokens_remaining,
-            view.input_tokens_reset_s,
-        ),
-        (
-            "output-tokens",
-            view.output_tokens_limit,
-            view.output_tokens_remaining,
-            view.output_tokens_reset_s,
-        ),
-    ):
-        if limit is not None:
-            headers[f"anthropic-ratelimit-{family}-limit"] = str(limit)
-            headers[f"anthropic-ratelimit-{family}-remaining"] = str(max(remaining or 0, 0))
-            headers[f"anthropic-ratelimit-{family}-reset"] = rfc3339_in(reset or 0.0)
+    for family, name in enumerate(_ANTHROPIC_NAMES):
+        state = best[family]
+        if state is not None:
+            headers[f"anthropic-ratelimit-{name}-limit"] = str(state.demand.rule.limit)
+            headers[f"anthropic-ratelimit-{name}-remaining"] = str(max(state.remaining, 0))
+            headers[f"anthropic-ratelimit-{name}-reset"] = rfc3339_in(state.reset_s)
     return headers
 
 

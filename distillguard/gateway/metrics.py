@@ -95,6 +95,7 @@ class GatewayMetrics:
         self.auth_keys = Gauge("dg_auth_cache_keys", "API keys in the auth snapshot", registry=r)
         self.auth_age = Gauge("dg_auth_cache_age_seconds", "Age of the auth snapshot", registry=r)
         self._request_children: dict[tuple[str, int, str], Counter] = {}
+        self._upstream_children: dict[str, Histogram] = {}
 
     def count_request(self, route: str, status: int, decision: str | None) -> None:
         key = (route, status, decision or "none")
@@ -103,6 +104,12 @@ class GatewayMetrics:
             child = self.requests.labels(route, str(status), decision or "none")
             self._request_children[key] = child
         child.inc()
+
+    def observe_upstream(self, route: str, seconds: float) -> None:
+        child = self._upstream_children.get(route)
+        if child is None:
+            child = self._upstream_children[route] = self.upstream_latency.labels(route)
+        child.observe(seconds)
 
     def drop_logged(self, reason: str, count: int) -> None:
         self.log_dropped.labels(reason).inc(count)

@@ -101,7 +101,7 @@ class Proxy:
         response = await self.upstream.send(
             route.method, path, provider, scope["headers"], body or None, exchange.request_id
         )
-        self.metrics.upstream_latency.labels(route.name).observe(time.perf_counter() - clock)
+        self.metrics.observe_upstream(route.name, time.perf_counter() - clock)
         try:
             exchange.upstream_ok = 200 <= response.status < 300
             if exchange.upstream_ok and route.generates:

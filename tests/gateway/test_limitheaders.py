@@ -102,3 +102,32 @@ def test_cost_above_the_limit_says_do_not_retry() -> None:
     assert error.should_retry is False
     assert "retry-after" not in error.headers
     assert "larger than the limit" in error.message
+
+
+def test_agrees_with_the_limiter_header_view() -> None:
+    from distillguard.ratelimit.plan import header_view
+
+    daily_tokens = Rule("daily_tokens", LimitKind.DAILY, 1_000_000, 86_400.0)
+    decision = Decision(
+        True,
+        (
+            _state(RPM, 10, 5.0),
+            _state(RPM, 10, 9.0, scope="account"),
+            _state(DAILY, 4, 3600.0),
+            _state(ITPM, 800, 6.0),
+            _state(OTPM, 900, 1.0),
+            _state(daily_tokens, 700, 80_000.0),
+        ),
+    )
+    view = header_view(decision)
+    openai = limit_headers(decision, "openai")
+    assert openai["x-ratelimit-remaining-requests"] == str(view.requests_remaining)
+    assert openai["x-ratelimit-limit-requests"] == str(view.requests_limit)
+    assert openai["x-ratelimit-reset-requests"] == go_duration(view.requests_reset_s or 0)
+    assert openai["x-ratelimit-remaining-tokens"] == str(view.tokens_remaining)
+    assert openai["x-ratelimit-limit-tokens"] == str(view.tokens_limit)
+    anthropic = limit_headers(decision, "anthropic")
+    assert anthropic["anthropic-ratelimit-input-tokens-remaining"] == str(
+        view.input_tokens_remaining
+    )
+    assert anthropic["anthropic-ratelimit-output-tokens-limit"] == str(view.output_tokens_limit)
