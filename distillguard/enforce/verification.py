@@ -22,7 +22,12 @@ way, with a shared secret):
 
 One identity document verifies at most one organization per 90 days (:class:`DocumentLedger`): a
 ``verified`` result whose document already verified another organization within that period is
-recorded as ``rejected_document_reuse`` and grants nothing. For an ``id`` verification without an
+recorded as ``rejected_document_reuse`` and grants nothing.
+
+distillguard keeps no session state: the ``reference`` carries the account, organization, level
+and expiry, signed with the secret, so any process can take a callback. The document ledger must
+be shared between processes (:class:`DocumentLedger` is the Protocol to implement on the control
+plane's database; :class:`MemoryDocumentLedger` is for one process and tests). For an ``id`` verification without an
 organization the account stands in for it, so a document also verifies at most one unaffiliated
 account per 90 days.
 
@@ -32,6 +37,7 @@ ASGI app to mount on the admin API.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -205,6 +211,7 @@ class VerificationService:
         on_verified: Callable[[str, str | None, str], None],
         ledger: DocumentLedger | None = None,
         tolerance: float = 300.0,
+        session_ttl: timedelta = timedelta(days=7),
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         if len(secret) < 16:
@@ -216,9 +223,9 @@ class VerificationService:
         self.ledger = ledger or MemoryDocumentLedger()
         self.tolerance = tolerance
         self.replays = ReplayCache()
+        self.session_ttl = session_ttl
         self._http = session
-        self._sessions: dict[str, Session] = {}
-        self._done: set[str] = set()
+        self._done: set[str] = set()  # per process; a repeated grant is harmless
 
     async def start(
         self,
@@ -233,7 +240,8 @@ class VerificationService:
             raise InputError("ask for a level above 'none'")
         if level == "org" and org_id is None:
             raise InputError("organization verification needs an org_id")
-        reference = f"ver_{secrets.token_urlsafe(12)}"
+        expires = int(time.time() + self.session_ttl.total_seconds())
+        reference = self._reference(account_id, org_id, level, expires)
         body = json.dumps(
             {
                 "reference": reference,
@@ -260,11 +268,29 @@ class VerificationService:
         finally:
             if self._http is None:
                 await http.close()
-        session = Session(
+        return Session(
             reference, account_id, org_id, level, answer.get("session_id"), answer.get("url")
         )
-        self._sessions[reference] = session
-        return session
+
+    def _reference(self, account_id: str, org_id: str | None, level: str, expires: int) -> str:
+        # The reference carries the session, signed, so no process needs to remember it: any
+        # admin API process, or one restarted in between, can take the callback.
+        fields = [account_id, org_id, level, expires, secrets.token_hex(4)]
+        payload = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+        return f"ver_{payload}.{self._tag(payload)}"
+
+    def _tag(self, payload: str) -> str:
+        return hmac.new(self.secret, b"ref." + payload.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _session(self, reference: str, now: float) -> Session:
+        payload, _, tag = reference.removeprefix("ver_").partition(".")
+        if not hmac.compare_digest(self._tag(payload), tag):
+            raise NotFound(f"no verification session {reference[:40]}")
+        padded = payload + "=" * (-len(payload) % 4)
+        account_id, org_id, level, expires, _ = json.loads(base64.urlsafe_b64decode(padded))
+        if now > expires:
+            raise Conflict("the verification session has expired; start a new one")
+        return Session(reference, account_id, org_id, level)
 
     def handle_callback(
         self, headers: Mapping[str, str], body: bytes, *, now: float | None = None
@@ -279,9 +305,7 @@ class VerificationService:
             raise InputError(f"callback status {status!r} is not verified, rejected or expired")
         if self.replays.seen(event_id, clock, 2 * self.tolerance):
             raise Conflict(f"event {event_id} was already received")
-        session = self._sessions.get(reference)
-        if session is None:
-            raise NotFound(f"no verification session {reference}")
+        session = self._session(reference, clock)
         if reference in self._done:
             raise Conflict(f"verification {reference} is already complete")
         if status == "verified" and payload.get("level") != session.level:

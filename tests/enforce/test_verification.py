@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,10 +17,18 @@ from distillguard.enforce.verification import (
     check_tier_upgrade,
     meets,
     sign,
+    signed_headers,
     verify_signed,
 )
 from distillguard.enforce.webhook import VerificationWebhook
-from distillguard.errors import AuthError, ConfigurationError, PermissionDenied, UpstreamError
+from distillguard.errors import (
+    AuthError,
+    ConfigurationError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    UpstreamError,
+)
 
 SECRET = b"s3cret-shared-with-provider"
 
@@ -147,3 +156,42 @@ def test_ledger_allows_the_same_document_after_90_days() -> None:
     assert ledger.claim("d" * 64, "org_a", t + timedelta(days=1))  # same org again is fine
     assert not ledger.claim("d" * 64, "org_b", t + timedelta(days=89))
     assert ledger.claim("d" * 64, "org_b", t + timedelta(days=91))
+
+
+async def test_another_process_can_take_the_callback(harness: Harness) -> None:
+    session = await harness.service.start("acc_7", "email")
+    restarted = VerificationService(
+        provider_url=harness.provider.url,
+        secret=SECRET,
+        callback_url=harness.service.callback_url,
+        on_verified=lambda *args: harness.granted.append(("restarted", *args)),
+    )
+    await harness.complete(session.session_id or "", "x", event_id="evt_1")
+    assert harness.provider.last_callback is not None
+    _, body = harness.provider.last_callback
+    fresh_event = body.replace(b"evt_1", b"evt_2")
+    outcome = restarted.handle_callback(signed_headers(SECRET, fresh_event), fresh_event)
+    assert outcome.status == "verified" and outcome.account_id == "acc_7"
+    assert harness.granted[-1] == ("restarted", "acc_7", None, "email")
+
+
+def test_forged_or_expired_reference_is_refused() -> None:
+    service = VerificationService(
+        provider_url="http://127.0.0.1:9",
+        secret=SECRET,
+        callback_url="http://x",
+        on_verified=lambda *args: None,
+    )
+    good = service._reference("acc_1", None, "id", expires=2_000_000_000)
+    forged = good[:-1] + ("0" if good[-1] != "0" else "1")
+    old = service._reference("acc_1", None, "id", expires=1_000)
+
+    def callback(reference: str, event: str) -> bytes:
+        return json.dumps(
+            {"event_id": event, "reference": reference, "status": "rejected", "level": "id"}
+        ).encode()
+
+    for reference, error in ((forged, NotFound), (old, Conflict)):
+        body = callback(reference, f"evt_{reference[-6:]}")
+        with pytest.raises(error):
+            service.handle_callback(signed_headers(SECRET, body), body)
