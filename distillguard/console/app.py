@@ -127,7 +127,7 @@ class Console:
             return response
         form = await self.form(request)
         target = form.get("next", "/")
-        if not target.startswith("/") or target.startswith("//"):
+        if not target.startswith("/") or target.startswith(("//", "/\\")):
             target = "/"
         nonce = request.cookies.get(LOGIN_COOKIE, "")
         if not nonce or not check_csrf(nonce, form.get("csrf")):

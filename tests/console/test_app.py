@@ -160,3 +160,24 @@ def test_logout_needs_csrf(client: TestClient) -> None:
 def test_static_stylesheet_ships_in_the_package(client: TestClient) -> None:
     r = client.get("/static/console.css")
     assert r.status_code == 200 and "svg.graph" in r.text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_login_never_redirects_off_site(client: TestClient, target: str) -> None:
+    token = csrf_of(client.get("/login").text)
+    r = client.post(
+        "/login",
+        data={"csrf": token, "username": "ann", "password": "read-only", "next": target},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_login_returns_to_the_page_asked_for(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    r = client.post(
+        "/login",
+        data={"csrf": token, "username": "ann", "password": "read-only", "next": "/search?q=h1"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/search?q=h1"
