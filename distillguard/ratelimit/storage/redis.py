@@ -11,6 +11,11 @@ by their expiry; the script purges expired ones before counting, so a crashed pr
 holds a slot longer than one lease lifetime. :meth:`RedisLimiter.settle` is one round trip
 too (``settle.lua``).
 
+Redis is the one resource every gateway process shares, so the scripts do as little as
+possible there: the demands travel as one JSON array (decoded by ``cjson``), and the script
+returns each counter's value; remaining units, resets and retry-after are computed here with
+the same arithmetic as the memory storage (the test suite checks both agree step by step).
+
 A single Redis primary is assumed: the script touches keys of many subjects at once, which a
 Redis Cluster would refuse across hash slots.
 
