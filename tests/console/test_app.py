@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from distillguard.console.actions import AuditFile
 from distillguard.console.app import COOKIE, create_app
-from distillguard.console.auth import parse_user_option
+from distillguard.console.auth import User, parse_user_option
 from distillguard.console.dataset import Dataset
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -20,13 +20,15 @@ def audit_path(tmp_path: Path) -> Path:
     return tmp_path / "audit.jsonl"
 
 
+@pytest.fixture(scope="module")
+def users() -> dict[str, User]:
+    pairs = (parse_user_option("ann:analyst:read-only"), parse_user_option("ada:admin:s3cret"))
+    return {u.name: u for u in pairs}
+
+
 @pytest.fixture
-def client(dataset: Dataset, audit_path: Path) -> Iterator[TestClient]:
-    users = {
-        u.name: u
-        for u in (parse_user_option("ann:analyst:read-only"), parse_user_option("ada:admin:s3cret"))
-    }
-    app = create_app(dataset, users, AuditFile(audit_path), secret=SECRET)
+def client(dataset: Dataset, users: dict[str, User], audit_path: Path) -> Iterator[TestClient]:
+    app = create_app(dataset, users, AuditFile(audit_path), secret=SECRET, warm_graphs=False)
     with TestClient(app) as c:
         yield c
 
