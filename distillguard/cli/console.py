@@ -96,7 +96,10 @@ def console(
         f" {rejected} records set aside, in {time.perf_counter() - started:.1f} s",
         err=True,
     )
-    sink = open_sink(enforce_store, audit_path or Path("console-audit.jsonl"))
+    audit = audit_path or Path("console-audit.jsonl")
+    sink = open_sink(enforce_store, audit)
+    where = f"the enforcement store {enforce_store} and " if enforce_store else ""
+    click.echo(f"actions go to {where}the audit log {audit}", err=True)
     if not secret:
         click.echo("no --secret given: sessions end when the console restarts", err=True)
     key = secret.encode() if secret else secrets.token_bytes(32)
