@@ -42,6 +42,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ from distillguard.errors import (
     InputError,
     NotFound,
     PermissionDenied,
+    StorageError,
     UpstreamError,
 )
 
@@ -172,6 +174,44 @@ class MemoryDocumentLedger:
             return False
         self._claims[document_hash] = (org_id, now)
         return True
+
+
+class SqliteDocumentLedger:
+    """The ledger in a SQLite file, shared by the processes of one host."""
+
+    def __init__(self, path: str, period: timedelta = DOCUMENT_PERIOD) -> None:
+        self.period = period
+        try:
+            self._db = sqlite3.connect(path, timeout=10, isolation_level=None)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS document_claims ("
+                "document_hash TEXT PRIMARY KEY, org_id TEXT NOT NULL, claimed_at REAL NOT NULL)"
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"document ledger {path}: {exc}") from exc
+
+    def claim(self, document_hash: str, org_id: str, now: datetime) -> bool:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")  # claim check and write are one step
+            row = self._db.execute(
+                "SELECT org_id, claimed_at FROM document_claims WHERE document_hash = ?",
+                (document_hash,),
+            ).fetchone()
+            recent = row is not None and now.timestamp() - row[1] < self.period.total_seconds()
+            if recent and row[0] != org_id:
+                self._db.execute("ROLLBACK")
+                return False
+            self._db.execute(
+                "INSERT OR REPLACE INTO document_claims VALUES (?, ?, ?)",
+                (document_hash, org_id, now.timestamp()),
+            )
+            self._db.execute("COMMIT")
+            return True
+        except sqlite3.Error as exc:
+            raise StorageError(f"document ledger: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,6 +15,9 @@ import uvicorn
 from fake_idv import FakeProvider
 
 from distillguard.enforce.verification import (
+    DocumentLedger,
+    MemoryDocumentLedger,
+    SqliteDocumentLedger,
     VerificationService,
     check_tier_upgrade,
     meets,
@@ -145,12 +150,11 @@ async def test_provider_rejects_our_signature_becomes_upstream_error(harness: Ha
     assert harness.provider.rejected_starts == 1
 
 
-def test_ledger_allows_the_same_document_after_90_days() -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from distillguard.enforce.verification import MemoryDocumentLedger
-
-    ledger = MemoryDocumentLedger()
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_ledger_allows_the_same_document_after_90_days(kind: str, tmp_path: Path) -> None:
+    ledger: DocumentLedger = (
+        MemoryDocumentLedger() if kind == "memory" else SqliteDocumentLedger(str(tmp_path / "l.db"))
+    )
     t = datetime(2026, 1, 1, tzinfo=UTC)
     assert ledger.claim("d" * 64, "org_a", t)
     assert ledger.claim("d" * 64, "org_a", t + timedelta(days=1))  # same org again is fine
@@ -195,3 +199,10 @@ def test_forged_or_expired_reference_is_refused() -> None:
         body = callback(reference, f"evt_{reference[-6:]}")
         with pytest.raises(error):
             service.handle_callback(signed_headers(SECRET, body), body)
+
+
+def test_sqlite_ledger_is_shared_and_persistent(tmp_path: Path) -> None:
+    path = str(tmp_path / "ledger.db")
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    assert SqliteDocumentLedger(path).claim("e" * 64, "org_a", t)
+    assert not SqliteDocumentLedger(path).claim("e" * 64, "org_b", t + timedelta(days=3))
