@@ -103,6 +103,14 @@ class Renderer:
         self.id_key = seed * 0x9E3779B1 + 17
         self.banks = evalsets.banks()
         self._kinds: list[list[str]] = []
+        # response texts pre-formatted once: 128 variants per kind
+        self._responses = {
+            kind: [
+                options[k % len(options)].format(n=(k * 7919) % 997, m=1 + k % 9)
+                for k in range(128)
+            ]
+            for kind, options in RESPONSES.items()
+        }
         for g in groups:
             table: list[str] = []
             if g.campaign is not None:
@@ -184,8 +192,8 @@ class Renderer:
             and "step by step" in messages[-1]["content"]
         ):
             kind = "cot"
-        options = RESPONSES.get(kind, RESPONSES["chat"])
-        return options[(w >> 20) % len(options)].format(n=(r >> 24) % 997, m=1 + (r >> 34) % 9)
+        pool = self._responses.get(kind) or self._responses["chat"]
+        return pool[(r >> 24) % len(pool)]
 
     def _benign(
         self, g: Group, a: int, r: int, w: int, seq: int, day: int
