@@ -62,6 +62,13 @@ def _since(value: str | None) -> tuple[bool, float | None]:
     help="Optional @ip-location-db/asn style CSV for AS numbers and network types.",
 )
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes that decode and featurise log segments in parallel.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or summary table.")
 def detect(
     requests_path: Path,
@@ -71,6 +78,7 @@ def detect(
     since: str | None,
     asn_db: Path | None,
     memory_limit: str | None,
+    workers: int,
     quiet: bool,
 ) -> None:
     """Read request logs and accounts, link accounts into campaigns, write dg.findings.v1."""
@@ -101,6 +109,7 @@ def detect(
             since=since_ts,
             asn_database=asn_db,
             memory_limit=memory_limit,
+            workers=workers,
             progress=lambda n: progress.advance(task, n),
         )
         result = run_detection(options, config)

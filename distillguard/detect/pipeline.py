@@ -46,6 +46,7 @@ class DetectOptions:
     since: float | None = None
     asn_database: Path | None = None
     memory_limit: str | None = None
+    workers: int = 1
     progress: Callable[[int], None] | None = None
 
 
@@ -88,6 +89,7 @@ def run_detection(options: DetectOptions, config: DetectConfig) -> DetectResult:
                 since=options.since,
                 asn=load_asn_database(options.asn_database),
                 progress=options.progress,
+                workers=options.workers,
             )
             lap("ingest")
             accounts = (

@@ -12,7 +12,9 @@ Tables: ``requests`` (one row per valid request, content reduced to features), `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
@@ -36,6 +38,31 @@ KEPT = (
 )  # fmt: skip
 
 Progress = Callable[[int], None]
+
+
+def _featurised(
+    segment: Path, rejects: RejectSink, featurizer: BatchFeaturizer, batch_size: int
+) -> Iterator[pa.Table]:
+    for batch in request_batches([segment], rejects, batch_size):
+        yield featurizer(batch).select(list(KEPT))
+
+
+def featurise_segment(
+    segment: str, batch_size: int
+) -> tuple[list[pa.Table], list[dict[str, object]], dict[str, int]]:
+    """Worker-process entry: one segment's featurised tables, rejected records and counts."""
+    rejects = RejectSink.collecting()
+    tables = list(_featurised(Path(segment), rejects, _worker_featurizer(), batch_size))
+    return tables, rejects.kept or [], dict(rejects.counts)
+
+
+_FEATURIZER: list[BatchFeaturizer] = []
+
+
+def _worker_featurizer() -> BatchFeaturizer:
+    if not _FEATURIZER:
+        _FEATURIZER.append(BatchFeaturizer())
+    return _FEATURIZER[0]
 
 
 class Store:
@@ -90,31 +117,59 @@ class Store:
         asn: AsnDatabase | None = None,
         progress: Progress | None = None,
         batch_size: int = 50_000,
+        workers: int = 1,
     ) -> int:
         """Read, validate, featurise and store the new request segments under ``path``.
 
         Returns the number of requests stored. ``progress`` is called with each batch's size.
+        With ``workers`` > 1, segments are decoded and featurised in that many processes
+        (the Python-bound part of a run) while this process stores the results in order.
         """
         featurizer = featurizer or BatchFeaturizer()
+        segments = self.new_segments(discover(path), since)
         total = 0
-        for segment in self.new_segments(discover(path), since):
-            self.db.execute("DELETE FROM segments WHERE path = ?", [str(segment)])
+        if workers > 1 and len(segments) > 1:
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                results = pool.map(
+                    featurise_segment, [str(s) for s in segments], [batch_size] * len(segments)
+                )
+                for segment, (tables, kept, _) in zip(segments, results, strict=True):
+                    rejects.merge(kept)
+                    total += self._store_segment(segment, tables, len(kept), asn, progress)
+            return total
+        for segment in segments:
             before = rejects.total
-            rows = 0
-            for batch in request_batches([segment], rejects, batch_size):
-                table = featurizer(batch).select(list(KEPT))
-                self._append(table)
-                self._add_ips(table.column("client_ip"), asn)
-                rows += table.num_rows
-                if progress is not None:
-                    progress(table.num_rows)
-            stat = segment.stat()
+            stream = _featurised(segment, rejects, featurizer, batch_size)
+            rows = self._store_segment(segment, stream, 0, asn, progress)
             self.db.execute(
-                "INSERT INTO segments VALUES (?, ?, ?, ?, ?)",
-                [str(segment), stat.st_size, stat.st_mtime, rows, rejects.total - before],
+                "UPDATE segments SET rejected = ? WHERE path = ?",
+                [rejects.total - before, str(segment)],
             )
             total += rows
         return total
+
+    def _store_segment(
+        self,
+        segment: Path,
+        tables: Iterable[pa.Table],
+        rejected: int,
+        asn: AsnDatabase | None,
+        progress: Progress | None,
+    ) -> int:
+        self.db.execute("DELETE FROM segments WHERE path = ?", [str(segment)])
+        rows = 0
+        for table in tables:
+            self._append(table)
+            self._add_ips(table.column("client_ip"), asn)
+            rows += table.num_rows
+            if progress is not None:
+                progress(table.num_rows)
+        stat = segment.stat()
+        self.db.execute(
+            "INSERT INTO segments VALUES (?, ?, ?, ?, ?)",
+            [str(segment), stat.st_size, stat.st_mtime, rows, rejected],
+        )
+        return rows
 
     def _append(self, table: pa.Table) -> None:
         self.db.register("batch_view", table)

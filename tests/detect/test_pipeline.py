@@ -72,16 +72,20 @@ def test_content_logging_off_still_finds_the_campaign(tmp_path: Path) -> None:
     assert flagged <= malicious
 
 
-def test_malformed_records_are_set_aside(scenario: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_malformed_records_are_set_aside(scenario: Path, tmp_path: Path, workers: int) -> None:
     requests = tmp_path / "requests"
     shutil.copytree(scenario / "requests", requests)
     with (requests / "part-999.jsonl").open("wb") as handle:
         handle.write(b'{"ts": "not a time"}\n')
         handle.write(b"\xff\xfe\n")
         handle.write(b'{"ts": "2026-04-01T00:00:00Z", "request_id": "x"')
-    run_detection(
-        DetectOptions(requests, scenario / "accounts.jsonl", tmp_path / "out"), load_config()
+    result = run_detection(
+        DetectOptions(requests, scenario / "accounts.jsonl", tmp_path / "out", workers=workers),
+        load_config(),
     )
+    malicious = {a for a, r in _labels(scenario).items() if r["malicious"]}
+    assert _flagged(result.findings) == malicious
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["rejected"] == 3
     assert set(summary["rejected_by_reason"]) == {"bad_timestamp", "invalid_utf8", "truncated_line"}
