@@ -8,6 +8,7 @@ each command first rebuilds it from the audit log; with Redis the store is share
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ from distillguard.enforce.output import OutputControls, Reasoning
 from distillguard.enforce.policy import load_policy, parse_duration, plan_findings
 from distillguard.enforce.signup import score_signups
 from distillguard.enforce.store import MemoryStore, from_url
-from distillguard.errors import InputError, SchemaError
+from distillguard.errors import InputError, SchemaError, StorageError
 from distillguard.logs.files import discover, iter_raw
 from distillguard.logs.validate import validate_account
 
@@ -68,14 +69,32 @@ def _now(text: str | None) -> datetime:
 
 @contextmanager
 def _enforcer(store_url: str, audit_path: str, now: datetime) -> Iterator[Enforcer]:
-    store = from_url(store_url)
-    enforcer = Enforcer(store, open_audit(audit_path))
+    # One writer at a time per audit log: planning reads the current state, so two commands
+    # planning at once could both record a change from the same previous state.
+    lock_path = f"{audit_path}.lock" if "://" not in audit_path else None
+    with _file_lock(lock_path):
+        store = from_url(store_url)
+        enforcer = Enforcer(store, open_audit(audit_path))
+        try:
+            if isinstance(store, MemoryStore):
+                enforcer.rebuild(now=now)
+            yield enforcer
+        finally:
+            store.close()
+
+
+@contextmanager
+def _file_lock(path: str | None) -> Iterator[None]:
+    if path is None:
+        yield
+        return
     try:
-        if isinstance(store, MemoryStore):
-            enforcer.rebuild(now=now)
-        yield enforcer
-    finally:
-        store.close()
+        handle = open(path, "a")  # noqa: SIM115 (held for the whole block)
+    except OSError as exc:
+        raise StorageError(f"cannot open lock file {path}: {exc.strerror}") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _ts(value: datetime | None) -> str:
