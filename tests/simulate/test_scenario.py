@@ -9,6 +9,7 @@ import pytest
 from conftest import SPEC_DIR
 
 from distillguard.errors import ConfigurationError
+from distillguard.logs.validate import validate_account, validate_request
 from distillguard.simulate import generate, population, presets
 from distillguard.simulate.streams import Clock
 
@@ -57,6 +58,13 @@ def test_records_follow_the_schemas(scenario: Scenario) -> None:
     for record in scenario.labels:
         label.validate(record)
     assert len(scenario.accounts) == len(scenario.labels) == scenario.manifest["counts"]["accounts"]
+
+
+def test_every_record_passes_the_fast_validators(scenario: Scenario) -> None:
+    for record in scenario.requests:
+        validate_request(record)
+    for account in scenario.accounts:
+        validate_account(account)
 
 
 def test_segments_are_in_time_order_and_counted(scenario: Scenario) -> None:
