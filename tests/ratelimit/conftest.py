@@ -19,15 +19,11 @@ def prefix() -> str:
     return f"dgtest:{uuid.uuid4().hex[:12]}:"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def make_limiter(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Factory]:
     """Build limiters of the parametrized storage; all are closed after the test."""
     made: list[Limiter] = []
-    if request.param == "redis":
-        request.applymarker(pytest.mark.redis)
-        url = request.getfixturevalue("redis_url")
-    else:
-        url = "memory://"
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else "memory://"
 
     async def make(**options: Any) -> Limiter:
         if request.param == "redis":
@@ -47,7 +43,7 @@ async def make_limiter(request: pytest.FixtureRequest, prefix: str) -> AsyncIter
 
 async def purge(redis_url: str, prefix: str) -> None:
     """Delete every key of this test's prefix (other users of the database are untouched)."""
-    client = aioredis.Redis.from_url(redis_url)
+    client: Any = aioredis.Redis.from_url(redis_url)
     try:
         keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
         if keys:

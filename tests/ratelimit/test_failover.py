@@ -103,7 +103,9 @@ async def test_recovers_and_replays_settles_when_redis_returns(
     await asyncio.sleep(0.06)
     probe = await limiter.acquire([demand(prefix, "rpm", 10)])
     assert probe.allowed and not probe.degraded and not limiter.degraded
-    await asyncio.sleep(0.05)  # the queued settle is replayed in the background
+    replay = limiter._replay  # the queued settle is replayed in the background
+    assert replay is not None
+    await replay
     again = await limiter.acquire(slot)
     assert again.allowed and not again.degraded  # the slot held before the outage came back
     await limiter.aclose()
