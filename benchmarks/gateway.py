@@ -9,8 +9,11 @@ and ``distillguard serve``) with auth, rate limits and request logging on, then 
 * many clients (``-c64``): requests per second through one gateway process;
 
 once with the in-memory limiter and once with Redis (``--redis URL``, default the local
-server). ``--litellm PATH`` also measures a LiteLLM proxy (its ``litellm`` binary in a
-separate venv, 1 worker, no limits) in front of the same mock.
+server). ``--litellm PATH`` also measures a LiteLLM proxy in front of the same mock (1 worker,
+no master key, no limits), from its ``litellm`` binary in a separate throwaway venv::
+
+    python3 -m venv /tmp/litellm-venv && /tmp/litellm-venv/bin/pip install 'litellm[proxy]'
+    .venv/bin/python benchmarks/gateway.py --litellm /tmp/litellm-venv/bin/litellm
 
 Run: ``.venv/bin/python benchmarks/gateway.py [--duration 10] [--redis redis://127.0.0.1:6379/14]``
 """
@@ -265,7 +268,13 @@ def run_litellm(binary: str, mock_url: str, workdir: Path, script: Path, duratio
         "      api_key: none\n"
     )
     port = free_port()
-    env = dict(os.environ, LITELLM_LOG="ERROR")
+    env = dict(
+        os.environ,
+        LITELLM_LOG="ERROR",
+        LITELLM_LOCAL_MODEL_COST_MAP="True",  # no download of the cost map at start-up
+        # no master key: no authentication, as in the issue's measurement (no limits either)
+        LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY="true",
+    )
     proc = subprocess.Popen(
         [binary, "--config", str(config), "--port", str(port), "--num_workers", "1"],
         stdout=open(workdir / "litellm.log", "ab"),  # noqa: SIM115
@@ -277,7 +286,9 @@ def run_litellm(binary: str, mock_url: str, workdir: Path, script: Path, duratio
         wait_port(port, proc, timeout=120)
         time.sleep(2)
         target = f"http://127.0.0.1:{port}"
-        return measure("litellm proxy (1 worker)", target, script, duration, [proc.pid])
+        return measure(
+            "litellm proxy (1 worker, no auth/limits)", target, script, duration, [proc.pid]
+        )
     finally:
         stop(proc)
 

@@ -80,7 +80,7 @@ class Settings:
     port: int = 8080
     db_url: str | None = None  # None: $DG_DATABASE_URL, else sqlite:///.dg/distillguard.db
     limiter_url: str = "memory://"
-    limiter_failure: Literal["open", "closed"] = "closed"
+    limiter_failure: Literal["open", "closed"] = "open"  # the limiter storage's own default
     log_dir: str = ".dg/logs"
     log_format: Format = "jsonl.gz"
     log_content: ContentPolicy = ContentPolicy()
