@@ -1,5 +1,8 @@
 """HTTP clients: user agents with the JA4 TLS fingerprints of the stacks that send them.
 
+When the npm package ``user-agents`` (BSD-2-Clause, weighted by market share) is installed, its
+browser user agents replace the built-in browser list for sign-ups and browser-side clients.
+
 A JA4 fingerprint belongs to the TLS stack (Python's OpenSSL, Node, Go, curl, a browser), not to
 the SDK on top, so every Python SDK shares the same few fingerprints, as in real traffic. The
 fingerprints here are well-formed JA4 strings made up for the simulation, stable per stack.
@@ -8,7 +11,10 @@ fingerprints here are well-formed JA4 strings made up for the simulation, stable
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -115,10 +121,52 @@ def _build() -> list[Client]:
     return clients
 
 
-CLIENTS: tuple[Client, ...] = tuple(_build())
+def _browser_stack(user_agent: str) -> str:
+    if "Firefox/" in user_agent:
+        return "firefox"
+    if "Chrome/" in user_agent or "CriOS/" in user_agent:
+        return "chrome"
+    return "safari"
+
+
+def user_agents_file() -> Path | None:
+    """The npm package ``user-agents`` data file (BSD-2-Clause) if installed: ``$DG_USER_AGENTS_JSON``,
+    else ``node_modules/user-agents`` under the working directory or the global npm roots."""
+    explicit = os.environ.get("DG_USER_AGENTS_JSON")
+    if explicit:
+        return Path(explicit) if Path(explicit).is_file() else None
+    for root in (
+        Path.cwd() / "node_modules",
+        Path("/usr/local/lib/node_modules"),
+        Path("/usr/lib/node_modules"),
+    ):
+        candidate = root / "user-agents" / "dist" / "user-agents.json"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _real_browsers() -> list[tuple[str, float]]:
+    path = user_agents_file()
+    if path is None:
+        return []
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        return [(str(e["userAgent"]), float(e["weight"])) for e in entries if e.get("userAgent")]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+_REAL = _real_browsers()
+CLIENTS: tuple[Client, ...] = tuple(
+    _build()
+    + [Client("browser", ua, JA4[_browser_stack(ua)], "openai.chat.completions") for ua, _ in _REAL]
+)
 FAMILIES: dict[str, list[int]] = {}
 for _index, _client in enumerate(CLIENTS):
     FAMILIES.setdefault(_client.family, []).append(_index)
+_REAL_WEIGHTS = np.array([w for _, w in _REAL], dtype=float)
+USER_AGENT_SOURCE = "user-agents (npm, BSD-2-Clause)" if _REAL else "built-in list"
 
 SDK_FAMILIES = ("openai-python", "anthropic-python", "openai-node", "anthropic-node")
 BROWSER_FAMILIES = ("chrome", "firefox", "safari")
@@ -134,13 +182,18 @@ def pick(rng: np.random.Generator, families: dict[str, float], count: int) -> np
         rows = np.flatnonzero(chosen == k)
         if len(rows) == 0:
             continue
-        members = np.array(FAMILIES[name])
-        # newer builds are more common: weight grows with position in the version list
-        w = np.arange(1, len(members) + 1, dtype=float) ** 1.5
+        members = np.array(FAMILIES.get(name) or FAMILIES["chrome"])
+        if name == "browser" and len(_REAL_WEIGHTS) == len(members):
+            w = _REAL_WEIGHTS  # market share from the user-agents data
+        else:  # newer builds are more common: weight grows with position in the version list
+            w = np.arange(1, len(members) + 1, dtype=float) ** 1.5
         out[rows] = members[rng.choice(len(members), size=len(rows), p=w / w.sum())]
     return out
 
 
 def browser(rng: np.random.Generator, count: int) -> np.ndarray:
-    """Browser clients (sign-up pages, browser-side apps)."""
+    """Browser clients (sign-up pages, browser-side apps), by market share when the
+    ``user-agents`` data is installed."""
+    if "browser" in FAMILIES:
+        return pick(rng, {"browser": 1.0}, count)
     return pick(rng, {"chrome": 0.65, "safari": 0.2, "firefox": 0.15}, count)

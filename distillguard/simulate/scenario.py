@@ -25,7 +25,7 @@ import orjson
 
 from distillguard.errors import ConfigurationError, StorageError
 from distillguard.logs.segments import FORMATS, Format, SegmentWriter
-from distillguard.simulate import evalsets, identities, networks, population, presets
+from distillguard.simulate import clients, evalsets, identities, networks, population, presets
 from distillguard.simulate.population import Group
 from distillguard.simulate.render import Renderer
 from distillguard.simulate.streams import Clock
@@ -204,6 +204,7 @@ def _manifest(
         "material": {
             "coding_benchmark": evalsets.source(),
             "disposable_domains": identities.disposable_source(),
+            "user_agents": clients.USER_AGENT_SOURCE,
         },
         "segments": segments,
         "files": {"requests": "requests/", "accounts": "accounts.jsonl", "labels": "labels.jsonl"},
