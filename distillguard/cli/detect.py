@@ -58,8 +58,9 @@ def _since(value: str | None) -> tuple[bool, float | None]:
 @click.option(
     "--asn-db",
     "asn_db",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Optional @ip-location-db/asn style CSV for AS numbers and network types.",
+    type=click.Path(exists=True, path_type=Path),
+    help="Optional @ip-location-db/asn style CSV, or the npm package's directory, for AS "
+    "numbers and network types.",
 )
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB.")
 @click.option(

@@ -58,7 +58,7 @@ SELECT c.community, r.domain, count(*) AS n
 FROM requests r JOIN communities c USING (account_id) GROUP BY ALL;
 
 CREATE OR REPLACE TABLE community_networks AS
-SELECT c.community, i.prefix, i.asn, count(*) AS n
+SELECT c.community, i.prefix, i.asn, i.kind, count(*) AS n
 FROM requests r JOIN communities c USING (account_id) JOIN ips i USING (client_ip)
 GROUP BY ALL;
 """
@@ -147,10 +147,14 @@ def build_campaigns(
         name = DOMAINS[int(domain)] if domain is not None else "other"
         domains.setdefault(community, {})[name] = int(n)
     networks: dict[int, list[tuple[str, int | None, int]]] = {}
-    for community, prefix, asn, n in db.execute(
-        "SELECT community, prefix, asn, n FROM community_networks ORDER BY n DESC"
+    network_kinds: dict[int, dict[str, int]] = {}
+    for community, prefix, asn, kind, n in db.execute(
+        "SELECT community, prefix, asn, kind, n FROM community_networks ORDER BY n DESC"
     ).fetchall():
         networks.setdefault(community, []).append((prefix, asn, int(n)))
+        if kind is not None:
+            kinds_seen = network_kinds.setdefault(community, {})
+            kinds_seen[kind] = kinds_seen.get(kind, 0) + int(n)
     campaigns: list[Campaign] = []
     for community, requests, first, last, ips in db.execute(
         "SELECT community, requests, first_seen, last_seen, ips FROM community_stats "
@@ -179,6 +183,10 @@ def build_campaigns(
                 "ips": int(ips),
                 "asns": sorted({a for _, a, _ in nets if a is not None})[:50],
                 "top_networks": [p for p, _, _ in nets[:5] if p],
+                "network_types": {
+                    k: round(v / int(requests), 4)
+                    for k, v in sorted(network_kinds.get(community, {}).items())
+                },
             },
             evidence=dict(sorted(evidence.items(), key=lambda kv: -kv[1])),
         )

@@ -24,8 +24,9 @@ import numpy as np
 from distillguard.errors import ConfigurationError
 
 _HOSTING = (
-    "amazon", "aws", "google", "microsoft", "azure", "digitalocean", "ovh", "hetzner",
-    "linode", "akamai", "alibaba", "tencent", "oracle", "vultr", "cloud", "hosting",
+    "amazon", "aws", "google", "microsoft", "azure", "digitalocean", "ovh", "hetzner", "vultr",
+    "constant company", "choopa", "linode", "akamai", "alibaba", "tencent", "oracle", "cloud",
+    "hosting",
     "datacenter", "data center", "server", "colo", "leaseweb", "contabo", "scaleway",
 )  # fmt: skip
 _VPN = ("vpn", "mullvad", "nordvpn", "proton", "expressvpn", "surfshark", "m247", "datacamp")
@@ -73,29 +74,38 @@ class NetworkInfo:
 
 
 class AsnDatabase:
-    """IP ranges to AS numbers, loaded from an ``@ip-location-db/asn`` style CSV file.
+    """IP ranges to AS numbers, loaded from an ``@ip-location-db/asn`` style CSV file, or from
+    a directory of them (the package's ``asn-ipv4.csv`` and ``asn-ipv6.csv``).
 
     IPv4 ranges are held in numpy arrays and looked up with ``searchsorted``; IPv6 ranges in
     sorted Python lists (``bisect``), since their 128-bit values do not fit numpy integers.
     """
 
     def __init__(self, path: Path) -> None:
-        if not path.is_file():
+        if path.is_dir():
+            # The npm package ships asn-ipv4.csv and asn-ipv6.csv (plus *-num.csv twins).
+            files = sorted(p for p in path.glob("*.csv") if not p.name.endswith("-num.csv"))
+        elif path.is_file():
+            files = [path]
+        else:
             raise ConfigurationError(f"ASN database {path} does not exist")
+        if not files:
+            raise ConfigurationError(f"ASN database {path} holds no CSV files")
         v4: list[tuple[int, int, int, str]] = []
         v6: list[tuple[int, int, int, str]] = []
-        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-            for row in csv.reader(handle):
-                if len(row) < 3 or row[0].startswith("ip_range"):
-                    continue
-                try:
-                    start = ipaddress.ip_address(row[0].strip())
-                    end = ipaddress.ip_address(row[1].strip())
-                    asn = int(row[2])
-                except ValueError:
-                    continue
-                entry = (int(start), int(end), asn, row[3] if len(row) > 3 else "")
-                (v4 if start.version == 4 else v6).append(entry)
+        for file in files:
+            with file.open(newline="", encoding="utf-8", errors="replace") as handle:
+                for row in csv.reader(handle):
+                    if len(row) < 3 or row[0].startswith("ip_range"):
+                        continue
+                    try:
+                        start = ipaddress.ip_address(row[0].strip())
+                        end = ipaddress.ip_address(row[1].strip())
+                        asn = int(row[2])
+                    except ValueError:
+                        continue
+                    entry = (int(start), int(end), asn, row[3] if len(row) > 3 else "")
+                    (v4 if start.version == 4 else v6).append(entry)
         v4.sort()
         v6.sort()
         self._v4_start = np.array([e[0] for e in v4], dtype=np.int64)

@@ -44,5 +44,11 @@ def test_asn_database(tmp_path: Path) -> None:
     assert db.lookup("2601:1::5").asn == 7922  # type: ignore[union-attr]
     assert db.lookup("8.8.8.8") is None
     assert load_asn_database(None) is None
+    folder = tmp_path / "package"
+    folder.mkdir()
+    (folder / "asn-ipv4.csv").write_text("3.0.0.0,3.127.255.255,16509,AMAZON-02\n")
+    (folder / "asn-ipv4-num.csv").write_text("50331648,58720255,16509,AMAZON-02\n")
+    (folder / "asn-ipv6.csv").write_text("2601::,2601::ffff,7922,COMCAST-7922\n")
+    assert len(AsnDatabase(folder)) == 2
     with pytest.raises(ConfigurationError):
         load_asn_database(tmp_path / "missing.csv")
