@@ -30,7 +30,7 @@ from distillguard.gateway.errors import Provider, UpstreamTimeout
 
 # Response headers never passed back: hop-by-hop ones, lengths the ASGI server recomputes, the
 # upstream's own request ids (the gateway sends its own) and rate-limit headers (the gateway's
-# replace them).
+# replace them). An upstream's retry advice (retry-after, x-should-retry) passes through.
 DROPPED = frozenset(
     {
         b"connection",
@@ -41,9 +41,6 @@ DROPPED = frozenset(
         b"server",
         b"x-request-id",
         b"request-id",
-        b"retry-after",
-        b"retry-after-ms",
-        b"x-should-retry",
     }
 )
 _DROPPED_PREFIXES = (b"x-ratelimit-", b"anthropic-ratelimit-")
