@@ -61,10 +61,6 @@ def evaluate(
         rejects += count_rejects
     report = score(findings, labels, counts)
     report.rejects[:0] = rejects
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
-    render(report, console)
     if rejects_path is None and json_path is not None:
         rejects_path = json_path.with_name(json_path.stem + ".rejects.jsonl")
     try:
@@ -76,3 +72,7 @@ def evaluate(
             )
     except OSError as exc:
         raise StorageError(f"cannot write the evaluation output: {exc}") from exc
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    render(report, console)
