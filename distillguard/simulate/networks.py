@@ -178,7 +178,7 @@ class AddressBook:
             found = self._v6[-code - 1]
         else:
             found = f"{code >> 24}.{(code >> 16) & 255}.{(code >> 8) & 255}.{code & 255}"
-        if len(self._text) > 2_000_000:
+        if len(self._text) > 400_000:
             self._text.clear()
         self._text[code] = found
         return found

@@ -42,29 +42,30 @@ def _rename(path: Path, day: int, part: int, fmt: str) -> Path:
     return target
 
 
-def _run_days(days: list[int]) -> list[tuple[int, list[np.ndarray], list[str]]]:
+def _run_days(days: list[int]) -> tuple[list[np.ndarray], list[tuple[int, int, list[str]]]]:
+    """Write ``days``; return per-account request totals and (day, requests, segment names)."""
     traffic: Traffic = _STATE["traffic"]
     directory: Path = _STATE["directory"]
     fmt: Format = _STATE["fmt"]
-    results = []
+    totals = [np.zeros(g.size, dtype=np.int64) for g in traffic.groups]
+    done: list[tuple[int, int, list[str]]] = []
     writer = SegmentWriter(directory, prefix="requests", fmt=fmt, max_records=SEGMENT_RECORDS)
     try:
         for day in days:
-            counts = [np.zeros(g.size, dtype=np.int64) for g in traffic.groups]
             before = len(writer.segments)
             cols = traffic.columns(day)
             if cols:
                 for gi, g in enumerate(traffic.groups):
                     mine = cols["group"] == gi
-                    counts[gi] += np.bincount(cols["account"][mine], minlength=g.size)
+                    totals[gi] += np.bincount(cols["account"][mine], minlength=g.size)
             for record in traffic.render(cols, day << 32):
                 writer.write(record)
             writer.rotate()
             names = [_rename(p, day, k, fmt).name for k, p in enumerate(writer.segments[before:])]
-            results.append((day, counts, names))
+            done.append((day, len(cols["ts"]) if cols else 0, names))
     finally:
         writer.close()
-    return results
+    return totals, done
 
 
 def prepare(preset_name: str, scale: float, seed: int) -> tuple[Traffic, population.Builder]:
@@ -111,23 +112,23 @@ def generate(
     days = list(range(preset.days))
     try:
         if workers == 1:
-            results = _run_days(days)
+            parts = [_run_days(days)]
         else:
             context = multiprocessing.get_context("fork")
             shards = [days[k::workers] for k in range(workers)]
             with context.Pool(workers) as pool:
-                results = [item for part in pool.map(_run_days, shards) for item in part]
+                parts = pool.map(_run_days, shards)
     finally:
         _STATE.clear()
-    results.sort(key=lambda item: item[0])
     per_account = [np.zeros(g.size, dtype=np.int64) for g in groups]
-    segments: list[str] = []
-    per_day: list[int] = []
-    for _day, counts, names in results:
-        for gi, c in enumerate(counts):
+    finished: list[tuple[int, int, list[str]]] = []
+    for totals, done in parts:
+        for gi, c in enumerate(totals):
             per_account[gi] += c
-        per_day.append(int(sum(int(c.sum()) for c in counts)))
-        segments += names
+        finished += done
+    finished.sort(key=lambda item: item[0])
+    per_day = [n for _, n, _ in finished]
+    segments = [name for _, _, names in finished for name in names]
     _write_accounts(out, builder.accounts)
     _write_labels(out, builder.labels, groups, per_account)
     manifest = _manifest(preset, seed, scale, fmt, clock, groups, per_account, segments, per_day)
