@@ -91,6 +91,7 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     ja4_header: str = "x-ja4"
     max_body_bytes: int = 32 * 1024 * 1024
+    body_timeout_s: float = 30.0  # to receive a request body that arrives in several parts
     upstream_connect_timeout_s: float = 5.0
     upstream_read_timeout_s: float = 600.0
     upstream_pool_size: int = 512
@@ -114,7 +115,7 @@ class Settings:
         for name in ("port", "max_body_bytes", "log_max_records", "log_queue_size"):
             if getattr(self, name) < (0 if name == "port" else 1):
                 raise ConfigurationError(f"{name} must be positive")
-        for name in ("upstream_connect_timeout_s", "upstream_read_timeout_s"):
+        for name in ("upstream_connect_timeout_s", "upstream_read_timeout_s", "body_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be greater than 0")
         if self.default_max_tokens < 0:
@@ -157,7 +158,7 @@ def _coerce(name: str, value: Any) -> Any:
     ints = {"port", "log_max_records", "log_max_bytes", "log_queue_size", "max_body_bytes"}
     ints |= {"upstream_pool_size", "default_max_tokens"}
     floats = {"log_max_age_s", "upstream_connect_timeout_s", "upstream_read_timeout_s"}
-    floats |= {"auth_refresh_s"}
+    floats |= {"auth_refresh_s", "body_timeout_s"}
     try:
         if name in ints:
             return int(value)

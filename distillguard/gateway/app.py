@@ -13,6 +13,7 @@ token comes back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import secrets
@@ -31,7 +32,13 @@ from distillguard.errors import (
     RouteNotFound,
 )
 from distillguard.gateway.clientinfo import ClientResolver
-from distillguard.gateway.errors import BadParam, Provider, Unavailable, error_response
+from distillguard.gateway.errors import (
+    BadParam,
+    ClientTimeout,
+    Provider,
+    Unavailable,
+    error_response,
+)
 from distillguard.gateway.exchange import CLIENT_CLOSED, Exchange
 from distillguard.gateway.limitheaders import limit_headers, throttle_error
 from distillguard.gateway.metrics import GatewayMetrics
@@ -80,6 +87,7 @@ class Gateway:
         resolver: ClientResolver | None = None,
         ja4_header: str = "x-ja4",
         max_body_bytes: int = 32 * 1024 * 1024,
+        body_timeout_s: float = 30.0,
         default_max_tokens: int = 4096,
         admin_app: ASGIApp | None = None,
         startup: Sequence[Callable[[], Awaitable[None]]] = (),
@@ -96,6 +104,7 @@ class Gateway:
         self.resolver = resolver or ClientResolver()
         self.ja4_header = ja4_header.lower().encode("latin-1")
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = body_timeout_s
         self.default_max_tokens = default_max_tokens
         self.admin_app = admin_app
         self.startup = list(startup)
@@ -234,27 +243,40 @@ class Gateway:
         limit = self.max_body_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise RequestTooLarge(f"Request body is larger than the limit of {limit} bytes.")
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _ClientGone
-        body: bytes = message.get("body", b"")
-        if not message.get("more_body", False):
-            if len(body) > limit:
-                raise RequestTooLarge(f"Request body is larger than the limit of {limit} bytes.")
-            return body
-        chunks = [body]
-        size = len(body)
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _ClientGone
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise RequestTooLarge(f"Request body is larger than the limit of {limit} bytes.")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        # A deadline for the whole body, so a client trickling bytes (slowloris) cannot hold a
+        # connection and its buffers for ever. Usually the body came with the headers and the
+        # first receive returns at once.
+        try:
+            async with asyncio.timeout(self.body_timeout_s):
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise _ClientGone
+                body: bytes = message.get("body", b"")
+                if not message.get("more_body", False):
+                    if len(body) > limit:
+                        raise RequestTooLarge(
+                            f"Request body is larger than the limit of {limit} bytes."
+                        )
+                    return body
+                chunks = [body]
+                size = len(body)
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise _ClientGone
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        raise RequestTooLarge(
+                            f"Request body is larger than the limit of {limit} bytes."
+                        )
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise ClientTimeout(
+                f"The request body did not arrive within {self.body_timeout_s:g} s."
+            ) from None
 
     def _authenticate(
         self, bearer: bytes | None, api_key: bytes | None, exchange: Exchange

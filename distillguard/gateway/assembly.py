@@ -117,6 +117,7 @@ def build_gateway(
         resolver=ClientResolver(settings.trusted_proxies),
         ja4_header=settings.ja4_header,
         max_body_bytes=settings.max_body_bytes,
+        body_timeout_s=settings.body_timeout_s,
         default_max_tokens=settings.default_max_tokens,
         admin_app=admin_app,
         startup=[start],

@@ -27,6 +27,7 @@ _ANTHROPIC_TYPES = {
     "request_too_large": "request_too_large",
     "upstream": "api_error",
     "timeout": "timeout_error",
+    "request_timeout": "timeout_error",
     "overloaded": "overloaded_error",
 }
 _OPENAI_TYPES = {
@@ -35,6 +36,7 @@ _OPENAI_TYPES = {
     "invalid_request": "invalid_request_error",
     "not_found": "invalid_request_error",
     "request_too_large": "invalid_request_error",
+    "request_timeout": "invalid_request_error",
     "upstream": "server_error",
     "timeout": "server_error",
     "overloaded": "server_error",
@@ -42,6 +44,7 @@ _OPENAI_TYPES = {
 _OPENAI_CODES = {
     "authentication": "invalid_api_key",
     "request_too_large": "request_too_large",
+    "request_timeout": "request_timeout",
     "timeout": "timeout",
     "upstream": "upstream_error",
 }
@@ -76,6 +79,13 @@ class UpstreamTimeout(UpstreamError):
 
     status = 504
     kind = "timeout"
+
+
+class ClientTimeout(GatewayError):
+    """The client did not send its whole request body in time (408)."""
+
+    status = 408
+    kind = "request_timeout"
 
 
 class Unavailable(GatewayError):

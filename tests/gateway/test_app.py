@@ -455,3 +455,27 @@ async def test_upstream_breaking_mid_stream_ends_with_an_error_event(
     assert record["status"] == 502
     ok, _, _ = await post(http, gateway.url + "/v1/messages", MESSAGES, ANTHROPIC_AUTH)
     assert ok == 200
+
+
+async def test_slow_client_body_gets_408_and_the_gateway_stays_up(
+    mock_upstream: ServerThread, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    with running_gateway(mock_upstream.url, tmp_path, body_timeout_s=0.3) as gw:
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(gw.url.rsplit(":", 1)[1]))
+        writer.write(
+            b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n"
+            + f"authorization: Bearer {GOOD}\r\n\r\n".encode()
+            + b'{"model": '
+        )
+        await writer.drain()
+        answer = b""
+        while b"did not arrive" not in answer:  # headers and body may come in two segments
+            piece = await asyncio.wait_for(reader.read(2000), 5)
+            assert piece, answer
+            answer += piece
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert b"did not arrive within 0.3 s" in answer
+        ok, _, _ = await post(http, gw.url + "/v1/chat/completions", CHAT, OPENAI_AUTH)
+        assert ok == 200
+        assert [r["status"] for r in gw.records()] == [408, 200]
