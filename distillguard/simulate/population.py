@@ -75,6 +75,7 @@ class Builder:
         self._next = 0
         self._numbers = 0
         self.cgnat: dict[str, np.ndarray] = {}
+        self._carrier_users: dict[str, int] = {}
         self.homes: dict[
             str, list[int]
         ] = {}  # network -> benign home addresses (for proxy overlap)
@@ -181,6 +182,9 @@ class Builder:
         return group
 
     def _mobile_users(self, carrier: Network) -> int:
+        known = self._carrier_users.get(carrier.name)
+        if known is not None:
+            return known
         users = 0
         for p in self.preset.personas:
             share = 1.0 if p.network == "mobile" else 0.1
@@ -190,6 +194,7 @@ class Builder:
                 * sum(w for c, w in p.countries.items() if c == carrier.country)
                 / max(1e-9, sum(p.countries.values()))
             )
+        self._carrier_users[carrier.name] = users
         return users
 
     def malicious(self, campaign: Campaign) -> Group:

@@ -42,6 +42,11 @@ def _rename(path: Path, day: int, part: int, fmt: str) -> Path:
     return target
 
 
+def _start_worker(preset_name: str, scale: float, seed: int, directory: Path, fmt: str) -> None:
+    traffic, _ = prepare(preset_name, scale, seed)
+    _STATE.update(traffic=traffic, directory=directory, fmt=fmt)
+
+
 def _run_days(days: list[int]) -> tuple[list[np.ndarray], list[tuple[int, int, list[str]]]]:
     """Write ``days``; return per-account request totals and (day, requests, segment names)."""
     traffic: Traffic = _STATE["traffic"]
@@ -108,15 +113,18 @@ def generate(
         raise StorageError(f"cannot create {requests_dir}: {exc}") from exc
     traffic, builder = prepare(preset_name, scale, seed)
     preset, groups, clock = traffic.preset, traffic.groups, traffic.clock
-    _STATE.update(traffic=traffic, directory=requests_dir, fmt=fmt)
     days = list(range(preset.days))
     try:
         if workers == 1:
+            _STATE.update(traffic=traffic, directory=requests_dir, fmt=fmt)
             parts = [_run_days(days)]
         else:
-            context = multiprocessing.get_context("fork")
+            # spawned workers rebuild the same population from the seed: no fork of a threaded
+            # parent, nothing large to pickle, and the bytes do not depend on the worker count
+            context = multiprocessing.get_context("spawn")
             shards = [days[k::workers] for k in range(workers)]
-            with context.Pool(workers) as pool:
+            setup = (preset_name, scale, seed, requests_dir, fmt)
+            with context.Pool(workers, initializer=_start_worker, initargs=setup) as pool:
                 parts = pool.map(_run_days, shards)
     finally:
         _STATE.clear()

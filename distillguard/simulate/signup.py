@@ -35,10 +35,10 @@ TIERS = {
 }
 
 
-def _pick(r: np.random.Generator, table: dict[str, float]) -> str:
+def _draw(r: np.random.Generator, table: dict[str, float], count: int) -> list[str]:
     names = sorted(table)
     w = np.array([table[n] for n in names], dtype=float)
-    return names[int(r.choice(len(names), p=w / w.sum()))]
+    return [names[k] for k in r.choice(len(names), size=count, p=w / w.sum()).tolist()]
 
 
 def _record(builder: Builder, group: Group, i: int, **fields: Any) -> None:
@@ -84,11 +84,13 @@ def benign(
             cohort_of[chunk] = start
     group.created = created
     browser = clients.browser(r, n)
+    programs = _draw(r, persona.programs, n)
+    verifications = _draw(r, persona.verification, n)
     org_run = 0
     org: str | None = None
     for i in range(n):
-        program = _pick(r, persona.programs)
-        verification = _pick(r, persona.verification)
+        program = programs[i]
+        verification = verifications[i]
         if persona.name == "enterprise_batch":
             if org_run == 0:
                 org, org_run = builder.ident("org"), int(r.integers(1, 4))
@@ -178,6 +180,8 @@ def campaign(
     ]
     counters = r.integers(1, 5000, bursts)
     unis = networks.of_kind("education")
+    programs = _draw(r, spec.programs, n)
+    verifications = _draw(r, spec.verification, n)
     for i in range(n):
         b = int(member_burst[i])
         style = spec.email
@@ -198,7 +202,7 @@ def campaign(
             email = builder.people.personal(countries[i])
         card = None
         payment_country = None
-        verification = _pick(r, spec.verification)
+        verification = verifications[i]
         if r.random() < spec.shared_payment:
             k = int(r.integers(cards))
             card, payment_country = card_ids[k], card_country[k]
@@ -220,6 +224,6 @@ def campaign(
             payment_country=payment_country,
             country=countries[i],
             verification=verification,
-            program=_pick(r, spec.programs),
+            program=programs[i],
             tier=1,
         )
