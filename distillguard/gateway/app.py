@@ -112,6 +112,7 @@ class Gateway:
         self._id_prefix = "req_" + secrets.token_hex(6)
         self._serial = 0
         self._reservations: dict[int, tuple[TierLimits, int]] = {}
+        self._last_settle_error = -10.0
         self.shutdown = list(shutdown)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -227,17 +228,30 @@ class Gateway:
         except _ClientGone:
             exchange.status = CLIENT_CLOSED
             self.metrics.disconnects.inc()
+        except Exception as exc:  # a bug or an unexpected backend failure: still a clean 500
+            log.exception("request %s failed unexpectedly", exchange.request_id)
+            failure = GatewayError(
+                f"The gateway failed to handle the request ({type(exc).__name__})."
+            )
+            await self._fail(send, failure, exchange, provider)
         finally:
             if lease is not None:
                 try:
                     await self.limiter.settle(lease, exchange.actual_usage())
                 except Exception:
-                    log.exception("settling lease %s failed", lease.id)
+                    self._settle_failed(lease)
             exchange.latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
             self.request_log.submit(exchange.record())
             self.metrics.count_request(
                 route.name if route is not None else "unknown", exchange.status, exchange.decision
             )
+
+    def _settle_failed(self, lease: Lease) -> None:
+        self.metrics.settle_errors.inc()
+        now = time.monotonic()
+        if now - self._last_settle_error >= 1.0:  # one traceback a second, not one a request
+            self._last_settle_error = now
+            log.exception("settling lease %s failed (counted in dg_settle_errors_total)", lease.id)
 
     async def _read_body(self, receive: Receive, declared: bytes | None) -> bytes:
         limit = self.max_body_bytes

@@ -63,6 +63,9 @@ class GatewayMetrics:
             "Requests decided by a fallback because the limiter storage failed",
             registry=r,
         )
+        self.settle_errors = Counter(
+            "dg_settle_errors", "Leases the limiter failed to settle", registry=r
+        )
         self.upstream_latency = Histogram(
             "dg_upstream_seconds",
             "Time until the upstream's response headers, by route",

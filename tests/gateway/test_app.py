@@ -479,3 +479,21 @@ async def test_slow_client_body_gets_408_and_the_gateway_stays_up(
         ok, _, _ = await post(http, gw.url + "/v1/chat/completions", CHAT, OPENAI_AUTH)
         assert ok == 200
         assert [r["status"] for r in gw.records()] == [408, 200]
+
+
+class BrokenLimiter(ClosedLimiter):
+    """A limiter with a bug: acquire raises something that is not a distillguard error."""
+
+    async def acquire(self, demands: Any) -> Any:
+        raise KeyError("bug")
+
+
+async def test_unexpected_failure_is_a_clean_500_and_logged(
+    mock_upstream: ServerThread, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    with running_gateway(mock_upstream.url, tmp_path, limiter=BrokenLimiter()) as gw:
+        status, headers, raw = await post(http, gw.url + "/v1/chat/completions", CHAT, OPENAI_AUTH)
+        assert status == 500 and headers["x-request-id"].startswith("req_")
+        assert orjson.loads(raw)["error"]["type"] == "server_error"
+        [record] = gw.records()
+        assert record["status"] == 500
