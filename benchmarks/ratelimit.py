@@ -35,7 +35,7 @@ from distillguard.ratelimit.plan import demands_for
 from distillguard.ratelimit.storage import from_url
 from distillguard.ratelimit.storage.redis import RedisLimiter
 
-BIG = 10**9
+BIG = 10**8  # rate limits must keep limit x period(µs) below 2**53
 TIER = TierLimits(
     3,
     "bench",

@@ -32,12 +32,20 @@ def period_us(period_s: float) -> int:
     return round(period_s * US)
 
 
+EXACT = 2**53  # doubles (Lua's numbers) hold every integer below this
+
+
 def validate(name: str, limit: int, period_s: float) -> None:
-    """Raise :class:`ConfigurationError` for a rule that cannot be computed."""
+    """Raise :class:`ConfigurationError` for a rule that cannot be computed exactly."""
     if limit < 0:
         raise ConfigurationError(f"rule {name!r}: limit must be >= 0, got {limit}")
     if not period_s > 0:
         raise ConfigurationError(f"rule {name!r}: period_s must be > 0, got {period_s}")
+    if limit * period_us(period_s) >= EXACT:
+        raise ConfigurationError(
+            f"rule {name!r}: limit x period is too large to count exactly "
+            f"({limit} per {period_s} s); use a shorter period or a smaller unit"
+        )
 
 
 class Bucket:

@@ -70,7 +70,8 @@ class _TierTable:
                     raise ConfigurationError(
                         f"tier {tier.name!r}: limit {scope}.{name} must be an int >= 0, got {limit!r}"
                     )
-                gcra.validate(name, limit, period_s)
+                if kind is LimitKind.RATE:
+                    gcra.validate(name, limit, period_s)
                 rules.append((Rule(name, kind, limit, period_s), slot))
             self.scopes[scope] = tuple(rules)
 

@@ -69,4 +69,7 @@ def test_validate() -> None:
         validate("rpm", -1, 1.0)
     with pytest.raises(ConfigurationError, match="period_s"):
         validate("rpm", 1, -1.0)
+    with pytest.raises(ConfigurationError, match="too large"):
+        validate("itpm", 200_000_000, 60.0)
+    validate("itpm", 100_000_000, 60.0)
     assert period_us(0.7) == 700_000

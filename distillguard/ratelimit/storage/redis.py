@@ -51,6 +51,7 @@ from distillguard.ratelimit.storage.memory import _check_actual, _later
 
 _KIND_CODE = {LimitKind.RATE: 1, LimitKind.DAILY: 2, LimitKind.CONCURRENCY: 3}
 _US = gcra.US
+_RATE = LimitKind.RATE
 
 
 class _Script:
@@ -149,12 +150,17 @@ class RedisLimiter:
         spec: list[int] = []
         for demand in demands:
             rule = demand.rule
-            if rule.limit < 0 or not rule.period_s > 0:
+            period = round(rule.period_s * _US)
+            if (
+                rule.limit < 0
+                or period <= 0
+                or (rule.kind is _RATE and rule.limit * period >= gcra.EXACT)
+            ):
                 gcra.validate(rule.name, rule.limit, rule.period_s)
             if demand.cost < 0:
                 raise InputError(f"demand {demand.key!r}: cost must be >= 0, got {demand.cost}")
             keys.append(demand.key)
-            spec += (_KIND_CODE[rule.kind], rule.limit, round(rule.period_s * _US), demand.cost)
+            spec += (_KIND_CODE[rule.kind], rule.limit, period, demand.cost)
         lease = Lease(lease_id, demands if type(demands) is tuple else tuple(demands))
         try:
             async with asyncio.timeout(self._timeout_s):

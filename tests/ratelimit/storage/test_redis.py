@@ -18,7 +18,7 @@ import redis
 import redis.asyncio as aioredis
 
 from distillguard.errors import ConfigurationError, StorageError
-from distillguard.ratelimit.base import Lease
+from distillguard.ratelimit.base import Demand, Lease, LimitKind, Rule
 from distillguard.ratelimit.storage.memory import MemoryLimiter
 from distillguard.ratelimit.storage.redis import RedisLimiter
 
@@ -203,3 +203,9 @@ async def test_redis_agrees_with_memory_step_by_step(
 def test_bad_options_fail_at_construction() -> None:
     with pytest.raises(ConfigurationError, match="no_such_option"):
         RedisLimiter.from_url("redis://127.0.0.1:6379/0", no_such_option=1)
+
+
+async def test_rules_too_large_to_count_exactly_are_refused(limiter: RedisLimiter) -> None:
+    huge = Demand("k", "key", Rule("itpm", LimitKind.RATE, 10**9, 60.0), 1)
+    with pytest.raises(ConfigurationError, match="too large"):
+        await limiter.acquire([huge])
