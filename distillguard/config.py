@@ -98,6 +98,7 @@ class Settings:
     default_max_tokens: int = 4096
     include_usage: bool = True
     admin_token: str | None = None
+    enforcement_url: str | None = None  # enforcement store (memory://, redis://…); None: off
     auth_refresh_s: float = 5.0
     log_level: str = "info"
 

@@ -45,6 +45,14 @@ from distillguard.logs.segments import FORMATS
 @click.option("--port", type=int)
 @click.option("--admin-token", help="Enable the admin API under /admin with this bearer token.")
 @click.option(
+    "--enforcement",
+    "enforcement_url",
+    help="Apply enforcement actions from this store (memory://, redis://…; see distillguard enforce).",
+)
+@click.option(
+    "--body-timeout", "body_timeout_s", type=float, help="Seconds to receive a request body."
+)
+@click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings file."
 )
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))

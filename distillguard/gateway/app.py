@@ -19,6 +19,7 @@ import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import orjson
@@ -90,6 +91,8 @@ class Gateway:
         body_timeout_s: float = 30.0,
         default_max_tokens: int = 4096,
         admin_app: ASGIApp | None = None,
+        middleware: Callable[[ASGIApp], ASGIApp] | None = None,
+        throttle: Callable[[TierLimits, Any], TierLimits] | None = None,
         startup: Sequence[Callable[[], Awaitable[None]]] = (),
         shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
@@ -107,6 +110,10 @@ class Gateway:
         self.body_timeout_s = body_timeout_s
         self.default_max_tokens = default_max_tokens
         self.admin_app = admin_app
+        # An ASGI middleware run between authentication and admission (enforcement): it sees
+        # scope["state"]["dg.principal"] and may refuse, rewrite the body or filter the answer.
+        self._inner: ASGIApp | None = middleware(self._core) if middleware is not None else None
+        self.throttle = throttle
         self.startup = list(startup)
         # Request ids: a random per-process prefix and a counter (unique, and no syscall).
         self._id_prefix = "req_" + secrets.token_hex(6)
@@ -210,7 +217,6 @@ class Gateway:
             agent.decode("latin-1") if agent is not None else None,
             retry_count,
         )
-        lease: Lease | None = None
         try:
             if route is None:
                 raise RouteNotFound(f"Invalid URL ({scope['method']} {path})")
@@ -220,10 +226,22 @@ class Gateway:
                     status=405,
                 )
             body = await self._read_body(receive, length) if route.method == "POST" else b""
-            exchange.principal = self._authenticate(bearer, api_key, exchange)
-            lease = await self._admit(exchange, route, body, provider)
-            await self.proxy.forward(scope, receive, send, exchange, route, provider, body)
+            principal = exchange.principal = self._authenticate(bearer, api_key, exchange)
+            if self._inner is None:
+                await self._admit(exchange, route, body, provider, principal)
+                await self.proxy.forward(scope, receive, send, exchange, route, provider, body)
+            else:
+                state = scope.get("state")
+                if state is None:
+                    state = scope["state"] = {}
+                state["dg.principal"] = principal
+                state["dg.client_ip"] = client_ip
+                state["dg.exchange"] = (exchange, route, provider, receive)
+                await self._inner(scope, _replay(body, receive), send)
         except GatewayError as exc:
+            enforced = (scope.get("state") or {}).get("dg.enforcement")
+            if enforced is not None and exc.status == 403:
+                exchange.decision = enforced.label
             await self._fail(send, exc, exchange, provider)
         except _ClientGone:
             exchange.status = CLIENT_CLOSED
@@ -235,6 +253,7 @@ class Gateway:
             )
             await self._fail(send, failure, exchange, provider)
         finally:
+            lease = exchange.lease
             if lease is not None:
                 try:
                     await self.limiter.settle(lease, exchange.actual_usage())
@@ -320,12 +339,32 @@ class Gateway:
             exchange.key_id = _key_id(text)
             raise
 
+    async def _core(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Admission and proxying as an ASGI app, behind the configured middleware."""
+        state = scope["state"]
+        # The client's own receive: the disconnect watcher must listen to the connection, not
+        # to a middleware's replay of the body.
+        exchange, route, provider, client_receive = state["dg.exchange"]
+        principal = state["dg.principal"]
+        body = await self._read_body(receive, None) if route.method == "POST" else b""
+        enforced = state.get("dg.enforcement")
+        if enforced is not None:
+            throttle = enforced.throttle
+            if throttle is not None and self.throttle is not None:
+                principal = replace(principal, tier=self.throttle(principal.tier, throttle))
+        await self._admit(exchange, route, body, provider, principal)
+        if enforced is not None and enforced.label != "allow":
+            exchange.decision = enforced.label
+        await self.proxy.forward(scope, client_receive, send, exchange, route, provider, body)
+
     async def _admit(
-        self, exchange: Exchange, route: Route, body: bytes, provider: Provider
-    ) -> Lease | None:
-        principal = exchange.principal
-        if principal is None:  # pragma: no cover - _authenticate raises instead
-            raise AuthError("not authenticated")
+        self,
+        exchange: Exchange,
+        route: Route,
+        body: bytes,
+        provider: Provider,
+        principal: Principal,
+    ) -> None:
         input_tokens = max_tokens = 0
         if body:
             try:
@@ -365,7 +404,7 @@ class Gateway:
             raise throttle_error(decision, provider, model=model)
         exchange.decision = "allow"
         exchange.limit_headers = limit_headers(decision, provider)
-        return decision.lease
+        exchange.lease = decision.lease
 
     def _default_reservation(self, principal: Principal) -> int:
         """Output tokens reserved for a request that sets no ``max_tokens``.
@@ -403,6 +442,18 @@ class Gateway:
         exchange.finished = True
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields the already-read body once, then the client's own messages."""
+    pending = [body]
+
+    async def replay() -> Message:
+        if pending:
+            return {"type": "http.request", "body": pending.pop(), "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _fallback_endpoint(provider: Provider) -> str:

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from distillguard.config import Settings
-from distillguard.controlplane.principal import Authenticator
+from distillguard.controlplane.principal import Authenticator, TierLimits
 from distillguard.gateway.app import Gateway
 from distillguard.gateway.clientinfo import ClientResolver
 from distillguard.gateway.metrics import GatewayMetrics
@@ -88,6 +88,7 @@ def build_gateway(
         from distillguard.controlplane.store import ControlPlaneStore
 
         admin_app = create_admin_app(ControlPlaneStore.open(settings.db_url), settings.admin_token)
+    middleware, throttle, store = _enforcement(settings, authenticator)
     _watch_auth(metrics, authenticator)
     refresher: list[asyncio.Task[None]] = []
 
@@ -106,6 +107,8 @@ def build_gateway(
         await upstream.aclose()
         await limiter.aclose()
         await asyncio.to_thread(request_log.close)
+        if store is not None:
+            store.close()
 
     return Gateway(
         authenticator=authenticator,
@@ -120,9 +123,48 @@ def build_gateway(
         body_timeout_s=settings.body_timeout_s,
         default_max_tokens=settings.default_max_tokens,
         admin_app=admin_app,
+        middleware=middleware,
+        throttle=throttle,
         startup=[start],
         shutdown=[stop],
     )
+
+
+def _enforcement(settings: Settings, authenticator: Authenticator) -> tuple[Any, Any, Any]:
+    """The enforcement middleware, the throttle rule and the store, when a store is configured.
+
+    The middleware runs after authentication and before admission; it learns the caller from
+    ``scope["state"]["dg.principal"]``, and a ``throttle`` action is applied by admitting
+    against the throttled tier (:func:`distillguard.enforce.throttling.throttled_limits`).
+    """
+    if not settings.enforcement_url:
+        return None, None, None
+    from distillguard.enforce.middleware import Caller, EnforcementMiddleware
+    from distillguard.enforce.store import from_url
+    from distillguard.enforce.throttling import throttled_limits
+
+    store = from_url(settings.enforcement_url)
+
+    def identify(scope: Any) -> Caller | None:
+        state = scope.get("state") or {}
+        principal = state.get("dg.principal")
+        if principal is None:
+            return None
+        return Caller(
+            account_id=principal.account_id,
+            key_id=principal.key_id,
+            org_id=principal.org_id,
+            ip=state.get("dg.client_ip"),
+            verification=principal.verification,
+        )
+
+    def middleware(app: Any) -> Any:
+        return EnforcementMiddleware(app, store=store, identify=identify)
+
+    def throttle(tier: TierLimits, rule: Any) -> TierLimits:
+        return throttled_limits(tier, rule, getattr(authenticator, "tiers", {}))
+
+    return middleware, throttle, store
 
 
 def _watch_auth(metrics: GatewayMetrics, authenticator: Authenticator) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from distillguard.controlplane.principal import Principal
 from distillguard.gateway.payload import Payload
 from distillguard.gateway.usage import UsageMeter
+from distillguard.ratelimit.base import Lease
 
 ANONYMOUS = "anonymous"
 NO_KEY = "none"
@@ -30,6 +31,7 @@ class Exchange:
         "ja4",
         "key_id",
         "latency_ms",
+        "lease",
         "limit_headers",
         "meter",
         "path",
@@ -75,6 +77,7 @@ class Exchange:
         self.reserved_output = 0
         self.latency_ms: float | None = None
         self.limit_headers: dict[str, str] = {}
+        self.lease: Lease | None = None
 
     def actual_usage(self) -> dict[str, int]:
         """Real token counts to settle the lease with (reservations corrected)."""

@@ -1,0 +1,62 @@
+"""The enforcement middleware wired between authentication and admission (serve --enforcement)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from distillguard.enforce.actions import Action, ActionKind, Throttle
+
+from .harness import GOOD, ServerThread, running_gateway
+
+CHAT = {"model": "mock-1", "messages": [{"role": "user", "content": "hello"}]}
+AUTH = {"Authorization": f"Bearer {GOOD}"}
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def action(subject: str, kind: ActionKind, **extra: Any) -> Action:
+    now = datetime.now(UTC)
+    return Action(
+        subject=subject,
+        kind=kind,
+        reason="test",
+        actor="pytest",
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+        **extra,
+    )
+
+
+async def status_of(http: aiohttp.ClientSession, url: str) -> tuple[int, bytes]:
+    async with http.post(url + "/v1/chat/completions", data=orjson.dumps(CHAT), headers=AUTH) as r:
+        return r.status, await r.read()
+
+
+async def test_throttle_and_suspend_actions_apply(
+    mock_upstream: ServerThread, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    with running_gateway(mock_upstream.url, tmp_path, enforcement_url="memory://") as gw:
+        store = gw.app._inner.store  # type: ignore[union-attr]
+        assert (await status_of(http, gw.url))[0] == 200
+        store.put(
+            action("account:acc_1", ActionKind.THROTTLE, throttle=Throttle(limits={"rpm": 2}))
+        )
+        statuses = [(await status_of(http, gw.url))[0] for _ in range(2)]
+        assert statuses == [200, 429]  # 2 a minute now: the earlier request counts too
+        store.put(action("key:key_good", ActionKind.SUSPEND))
+        status, body = await status_of(http, gw.url)
+        assert status == 403 and b"suspended" in body
+        records = gw.records()
+        assert [r["decision"] for r in records] == ["allow", "throttle", "throttle", "block"]
+        assert all(r["account_id"] == "acc_1" for r in records)
