@@ -119,7 +119,7 @@ class Gateway:
         self._id_prefix = "req_" + secrets.token_hex(6)
         self._serial = 0
         self._reservations: dict[int, tuple[TierLimits, int]] = {}
-        self._last_settle_error = -10.0
+        self._last_logged: dict[str, float] = {}
         self.shutdown = list(shutdown)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -247,7 +247,7 @@ class Gateway:
             exchange.status = CLIENT_CLOSED
             self.metrics.disconnects.inc()
         except Exception as exc:  # a bug or an unexpected backend failure: still a clean 500
-            log.exception("request %s failed unexpectedly", exchange.request_id)
+            self._internal_error(exchange.request_id)
             failure = GatewayError(
                 f"The gateway failed to handle the request ({type(exc).__name__})."
             )
@@ -267,10 +267,23 @@ class Gateway:
 
     def _settle_failed(self, lease: Lease) -> None:
         self.metrics.settle_errors.inc()
-        now = time.monotonic()
-        if now - self._last_settle_error >= 1.0:  # one traceback a second, not one a request
-            self._last_settle_error = now
+        if self._may_log("settle"):
             log.exception("settling lease %s failed (counted in dg_settle_errors_total)", lease.id)
+
+    def _internal_error(self, request_id: str) -> None:
+        self.metrics.internal_errors.inc()
+        if self._may_log("internal"):
+            log.exception(
+                "request %s failed unexpectedly (counted in dg_internal_errors_total)", request_id
+            )
+
+    def _may_log(self, what: str) -> bool:
+        """One traceback a second per kind of failure, not one a request."""
+        now = time.monotonic()
+        if now - self._last_logged.get(what, -10.0) < 1.0:
+            return False
+        self._last_logged[what] = now
+        return True
 
     async def _read_body(self, receive: Receive, declared: bytes | None) -> bytes:
         limit = self.max_body_bytes

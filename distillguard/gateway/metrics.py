@@ -66,6 +66,9 @@ class GatewayMetrics:
         self.settle_errors = Counter(
             "dg_settle_errors", "Leases the limiter failed to settle", registry=r
         )
+        self.internal_errors = Counter(
+            "dg_internal_errors", "Requests that failed on an unexpected error (500)", registry=r
+        )
         self.upstream_latency = Histogram(
             "dg_upstream_seconds",
             "Time until the upstream's response headers, by route",

@@ -85,7 +85,14 @@ def _text(content: Any, where: str) -> str:
     return "\n".join(pieces)
 
 
-def _message(item: Any, where: str) -> dict[str, str]:
+def _message(item: Any, name: str, index: int) -> dict[str, str]:
+    if item.__class__ is dict:
+        role = item.get("role", "user")
+        content = item.get("content")
+        # the common case: a plain text message
+        if content.__class__ is str and content and role.__class__ is str and "type" not in item:
+            return {"role": ROLES.get(role, "user"), "content": content}
+    where = f"{name}[{index}]"
     if not isinstance(item, dict):
         raise BadParam(f"{where} must be an object with 'role' and 'content'", param=where)
     role = item.get("role", "user")
@@ -106,7 +113,7 @@ def _message(item: Any, where: str) -> dict[str, str]:
 def _messages(value: Any, name: str) -> list[dict[str, str]]:
     if not isinstance(value, list):
         raise BadParam(f"'{name}' must be a list of messages", param=name)
-    return [_message(item, f"{name}[{i}]") for i, item in enumerate(value)]
+    return [_message(item, name, i) for i, item in enumerate(value)]
 
 
 def _int(body: dict[str, Any], name: str, minimum: int = 0) -> int | None:
