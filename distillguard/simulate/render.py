@@ -227,7 +227,7 @@ class Renderer:
             (spec.system_style + (w >> 40) % 2) % len(extraction.SYSTEM_EXPERT)
         ]
         params: dict[str, Any] = {
-            "max_tokens": (8192, 16000, 4096, 32000)[(spec.system_style + int(g.style[a]) % 2) % 4],
+            "max_tokens": (8192, 16000, 4096, 32000)[spec.system_style % 4],
             "temperature": (0.7, 1.0)[(w >> 38) & 1],
         }
         if kind == "agentic":
