@@ -92,6 +92,7 @@ class Settings:
     ja4_header: str = "x-ja4"
     max_body_bytes: int = 32 * 1024 * 1024
     body_timeout_s: float = 30.0  # to receive a request body that arrives in several parts
+    max_in_flight: int = 10_000  # requests in progress before new ones are shed with a 503
     upstream_connect_timeout_s: float = 5.0
     upstream_read_timeout_s: float = 600.0
     upstream_pool_size: int = 512
@@ -113,7 +114,13 @@ class Settings:
             raise ConfigurationError(
                 f"log format {self.log_format!r} is not valid; use one of {', '.join(FORMATS)}"
             )
-        for name in ("port", "max_body_bytes", "log_max_records", "log_queue_size"):
+        for name in (
+            "port",
+            "max_body_bytes",
+            "log_max_records",
+            "log_queue_size",
+            "max_in_flight",
+        ):
             if getattr(self, name) < (0 if name == "port" else 1):
                 raise ConfigurationError(f"{name} must be positive")
         for name in ("upstream_connect_timeout_s", "upstream_read_timeout_s", "body_timeout_s"):
@@ -157,7 +164,7 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "ja4_header":
         return str(value).lower()
     ints = {"port", "log_max_records", "log_max_bytes", "log_queue_size", "max_body_bytes"}
-    ints |= {"upstream_pool_size", "default_max_tokens"}
+    ints |= {"upstream_pool_size", "default_max_tokens", "max_in_flight"}
     floats = {"log_max_age_s", "upstream_connect_timeout_s", "upstream_read_timeout_s"}
     floats |= {"auth_refresh_s", "body_timeout_s"}
     try:

@@ -89,6 +89,7 @@ class Gateway:
         ja4_header: str = "x-ja4",
         max_body_bytes: int = 32 * 1024 * 1024,
         body_timeout_s: float = 30.0,
+        max_in_flight: int = 10_000,
         default_max_tokens: int = 4096,
         admin_app: ASGIApp | None = None,
         middleware: Callable[[ASGIApp], ASGIApp] | None = None,
@@ -108,6 +109,11 @@ class Gateway:
         self.ja4_header = ja4_header.lower().encode("latin-1")
         self.max_body_bytes = max_body_bytes
         self.body_timeout_s = body_timeout_s
+        # Load shedding: past this many requests in progress (a stalled limiter storage or
+        # upstream), new ones get a quick 503 instead of piling up in memory.
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+        metrics.in_flight.set_function(lambda: float(self.in_flight))
         self.default_max_tokens = default_max_tokens
         self.admin_app = admin_app
         # An ASGI middleware run between authentication and admission (enforcement): it sees
@@ -217,7 +223,15 @@ class Gateway:
             agent.decode("latin-1") if agent is not None else None,
             retry_count,
         )
+        self.in_flight += 1
         try:
+            if self.in_flight > self.max_in_flight:
+                exchange.decision = "block"
+                raise Unavailable(
+                    "The gateway is overloaded; try again shortly.",
+                    headers={"retry-after": "1"},
+                    should_retry=True,
+                )
             if route is None:
                 raise RouteNotFound(f"Invalid URL ({scope['method']} {path})")
             if scope["method"] != route.method:
@@ -259,6 +273,7 @@ class Gateway:
                     await self.limiter.settle(lease, exchange.actual_usage())
                 except Exception:
                     self._settle_failed(lease)
+            self.in_flight -= 1
             exchange.latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
             self.request_log.submit(exchange.record())
             self.metrics.count_request(

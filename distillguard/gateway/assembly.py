@@ -121,6 +121,7 @@ def build_gateway(
         ja4_header=settings.ja4_header,
         max_body_bytes=settings.max_body_bytes,
         body_timeout_s=settings.body_timeout_s,
+        max_in_flight=settings.max_in_flight,
         default_max_tokens=settings.default_max_tokens,
         admin_app=admin_app,
         middleware=middleware,

@@ -497,3 +497,19 @@ async def test_unexpected_failure_is_a_clean_500_and_logged(
         assert orjson.loads(raw)["error"]["type"] == "server_error"
         [record] = gw.records()
         assert record["status"] == 500
+
+
+async def test_overload_is_shed_with_a_503(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    with (
+        running_mock(latency_ms=400) as mock,
+        running_gateway(mock.url, tmp_path, max_in_flight=2) as gw,
+    ):
+        statuses = await asyncio.gather(
+            *(post(http, gw.url + "/v1/messages", MESSAGES, ANTHROPIC_AUTH) for _ in range(4))
+        )
+        codes = sorted(status for status, _, _ in statuses)
+        assert codes == [200, 200, 503, 503]
+        shed = next(raw for status, _, raw in statuses if status == 503)
+        assert orjson.loads(shed)["error"]["type"] == "overloaded_error"
+        async with http.get(gw.url + "/metrics") as response:
+            assert "dg_requests_in_flight 0.0" in await response.text()
