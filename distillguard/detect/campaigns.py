@@ -107,19 +107,21 @@ WEAK_KINDS = frozenset({"ja4_agent"})
 def confidence_of(
     mean_own: float, evidence: dict[str, int], edges: int, size: int, min_size: int
 ) -> float:
-    """Campaign confidence from members' mean own score, coordination evidence and size.
+    """Campaign confidence from members' mean extraction score, coordination and size.
 
-    Coordination counts the evidence kinds that tie at least a quarter of the community's
-    linked pairs: accounts that share templates, in sync, from the same sign-up burst and the
-    same proxies are coordinated even when each one alone looks mild.
+    ``mean_own`` is the members' mean score on extraction signals alone (intents, capability
+    sweep, proxy rotation, API probing, sign-up fraud; not context signals). Coordination counts
+    the evidence kinds that tie at least a quarter of the community's linked pairs: accounts
+    sharing templates, in sync, from the same sign-up burst and the same proxies. It amplifies
+    suspicion but never replaces it: honest users of one popular tool share a lot too.
     """
-    suspicion = max(0.0, min(1.0, (mean_own - 0.05) / 0.35))
+    suspicion = max(0.0, min(1.0, (mean_own - 0.05) / 0.25))
     broad = sum(
         1 for kind, pairs in evidence.items() if kind not in WEAK_KINDS and pairs >= 0.25 * edges
     )
     coordination = min(0.6, 0.12 * max(0, broad - 1))
     scale = min(1.0, size / max(min_size, 1))
-    return max(0.0, min(1.0, (suspicion + coordination) * scale))
+    return max(0.0, min(1.0, suspicion * (0.5 + coordination) * scale))
 
 
 def build_campaigns(
@@ -204,6 +206,6 @@ def _summary(campaign: Campaign, mean_own: float) -> str:
         f"{len(campaign.account_ids)} accounts sent {campaign.requests} requests between "
         f"{campaign.first_seen:%Y-%m-%d} and {campaign.last_seen:%Y-%m-%d} from "
         f"{campaign.infrastructure['ips']} addresses (top networks: {networks}). "
-        f"Targeted capabilities: {caps}. Linked by shared {links}; mean own-signal score "
+        f"Targeted capabilities: {caps}. Linked by shared {links}; mean extraction score "
         f"of members {mean_own:.2f}; confidence {campaign.confidence:.2f}."
     )

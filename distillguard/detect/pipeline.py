@@ -134,6 +134,7 @@ def _analyse(
     )
     scores = own_scores(rows, config)
     own = {a: s.score for a, s in scores.items()}
+    extraction = {a: s.extraction for a, s in scores.items()}
     link = config.linking
     candidates = [a for a, s in own.items() if s >= float(link["candidate_score"])]
     db.register("candidate_view", pa.table({"account_id": pa.array(candidates, pa.string())}))
@@ -153,7 +154,7 @@ def _analyse(
     lap("edges")
     min_size = int(link["min_campaign_size"])
     find_communities(db, resolution=float(link["resolution"]), min_size=min_size)
-    found = build_campaigns(db, own, min_size=min_size)
+    found = build_campaigns(db, extraction, min_size=min_size)
     campaigns = [c for c in found if c.confidence >= float(link["min_campaign_confidence"])]
     for number, campaign in enumerate(campaigns, start=1):
         campaign.campaign_id = f"C{number:04d}"

@@ -45,7 +45,13 @@ def _churn(row: Row) -> float:
 
 
 def _probing(row: Row) -> float:
-    return max(_n(row, "logit_bias_share"), _n(row, "n_gt1_share"), _n(row, "logprobs_share"))
+    # logit_bias is the extraction technique (Carlini et al. 2024); logprobs and n > 1 alone are
+    # what researchers and evaluation runners ask for, so they count for less.
+    return max(
+        _n(row, "logit_bias_share"),
+        0.3 * _n(row, "logprobs_share"),
+        0.3 * _n(row, "n_gt1_share"),
+    )
 
 
 # signal -> (value from the account row, detail text)
@@ -115,6 +121,12 @@ _SIGNALS: dict[str, tuple[Callable[[Row], float], Callable[[Row], str]]] = {
 }
 
 
+# Signals that add to an account's score but say nothing about extraction on their own: many
+# honest users try a new model the day it ships or sign up during someone else's burst. They
+# never make a linked group a campaign (see :attr:`AccountScore.extraction`).
+CONTEXT_SIGNALS = frozenset({"early_model_jump", "signup_burst"})
+
+
 @dataclass
 class AccountScore:
     """An account's evidence sum, score and reasons."""
@@ -123,13 +135,21 @@ class AccountScore:
     total: float = 0.0
     reasons: list[dict[str, Any]] = field(default_factory=list)
     campaign_id: str | None = None
+    extraction_total: float = 0.0
 
     @property
     def score(self) -> float:
         return 1.0 - math.exp(-self.total)
 
+    @property
+    def extraction(self) -> float:
+        """Score from extraction signals only (no context signals, no campaign membership)."""
+        return 1.0 - math.exp(-self.extraction_total)
+
     def add(self, signal: str, weight: float, detail: str) -> None:
         self.total += weight
+        if signal not in CONTEXT_SIGNALS and signal != "campaign_member":
+            self.extraction_total += weight
         self.reasons.append({"signal": signal, "weight": round(weight, 4), "detail": detail})
 
 
