@@ -1,6 +1,6 @@
 """Quality floors of issue 4 on simulated scenarios, at a size CI can run.
 
-Defaults were calibrated on simulator seed 7; these tests evaluate seed 11.
+Defaults were calibrated on simulator seeds 3, 7 and 11; these tests evaluate seed 23.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ HEAVY = ("enterprise_batch", "eval_runner", "university_lab", "chat_app")
 
 
 def _run(folder: Path, preset: str) -> tuple[dict[str, dict[str, object]], dict[str, object]]:
-    main(["simulate", "--preset", preset, "--scale", "0.001", "--seed", "11", "--out", str(folder)])
+    main(["simulate", "--preset", preset, "--scale", "0.001", "--seed", "23", "--out", str(folder)])
     main(
         [
             "detect",
