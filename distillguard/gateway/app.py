@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,21 +31,19 @@ from distillguard.errors import (
     RequestTooLarge,
     RouteNotFound,
 )
+from distillguard.gateway.admission import Admission, DemandPlanner
 from distillguard.gateway.clientinfo import ClientResolver
 from distillguard.gateway.errors import (
-    BadParam,
     ClientTimeout,
     Provider,
     Unavailable,
     error_response,
 )
 from distillguard.gateway.exchange import CLIENT_CLOSED, Exchange
-from distillguard.gateway.limitheaders import limit_headers, throttle_error
 from distillguard.gateway.metrics import GatewayMetrics
-from distillguard.gateway.payload import parse_payload
 from distillguard.gateway.proxy import Proxy
-from distillguard.gateway.routes import Route, find_route, provider_of
-from distillguard.ratelimit.base import Demand, Lease, Limiter
+from distillguard.gateway.routes import find_route, provider_of
+from distillguard.ratelimit.base import Lease, Limiter
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +52,6 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class DemandPlanner(Protocol):
-    """Turns a caller and a request's size into limiter demands (``ratelimit.plan.demands_for``)."""
-
-    def __call__(
-        self, principal: Principal, client_ip: str, *, input_tokens: int, max_tokens: int
-    ) -> Sequence[Demand]: ...
 
 
 class RecordSink(Protocol):
@@ -101,7 +90,9 @@ class Gateway:
             raise ValueError("max_body_bytes must be positive")
         self.authenticator = authenticator
         self.limiter = limiter
-        self.demands_for = demands_for
+        self.admission = Admission(
+            limiter, demands_for, metrics, default_max_tokens=default_max_tokens
+        )
         self.proxy = proxy
         self.request_log = request_log
         self.metrics = metrics
@@ -114,7 +105,6 @@ class Gateway:
         self.max_in_flight = max_in_flight
         self.in_flight = 0
         metrics.in_flight.set_function(lambda: float(self.in_flight))
-        self.default_max_tokens = default_max_tokens
         self.admin_app = admin_app
         # An ASGI middleware run between authentication and admission (enforcement): it sees
         # scope["state"]["dg.principal"] and may refuse, rewrite the body or filter the answer.
@@ -124,7 +114,6 @@ class Gateway:
         # Request ids: a random per-process prefix and a counter (unique, and no syscall).
         self._id_prefix = "req_" + secrets.token_hex(6)
         self._serial = 0
-        self._reservations: dict[int, tuple[TierLimits, int]] = {}
         self._last_logged: dict[str, float] = {}
         self.shutdown = list(shutdown)
 
@@ -242,7 +231,7 @@ class Gateway:
             body = await self._read_body(receive, length) if route.method == "POST" else b""
             principal = exchange.principal = self._authenticate(bearer, api_key, exchange)
             if self._inner is None:
-                await self._admit(exchange, route, body, provider, principal)
+                await self.admission.admit(exchange, route, body, provider, principal)
                 await self.proxy.forward(scope, receive, send, exchange, route, provider, body)
             else:
                 state = scope.get("state")
@@ -380,84 +369,10 @@ class Gateway:
             throttle = enforced.throttle
             if throttle is not None and self.throttle is not None:
                 principal = replace(principal, tier=self.throttle(principal.tier, throttle))
-        await self._admit(exchange, route, body, provider, principal)
+        await self.admission.admit(exchange, route, body, provider, principal)
         if enforced is not None and enforced.label != "allow":
             exchange.decision = enforced.label
         await self.proxy.forward(scope, client_receive, send, exchange, route, provider, body)
-
-    async def _admit(
-        self,
-        exchange: Exchange,
-        route: Route,
-        body: bytes,
-        provider: Provider,
-        principal: Principal,
-    ) -> None:
-        input_tokens = max_tokens = 0
-        if body:
-            try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                raise BadParam(f"The request body is not valid JSON: {exc.msg}.") from exc
-            payload = parse_payload(data, route)
-            exchange.payload = payload
-            input_tokens = payload.estimated_input_tokens()
-            if route.generates:
-                wanted = payload.max_tokens
-                max_tokens = self._default_reservation(principal) if wanted is None else wanted
-                max_tokens *= payload.params.get("n", 1)
-        elif route.method == "POST":
-            raise BadParam("The request body is empty; send a JSON object.")
-        exchange.reserved_output = max_tokens
-        demands = self.demands_for(
-            principal, exchange.client_ip, input_tokens=input_tokens, max_tokens=max_tokens
-        )
-        clock = time.perf_counter()
-        decision = await self.limiter.acquire(demands)
-        self.metrics.limiter_latency.observe(time.perf_counter() - clock)
-        if decision.degraded:
-            self.metrics.limiter_degraded.inc()
-        if not decision.allowed and decision.degraded:
-            exchange.decision = "block"
-            wait = decision.blocking.retry_after_s if decision.blocking is not None else None
-            retry = {"retry-after": str(math.ceil(wait or 1.0))}
-            raise Unavailable(
-                "Rate limits cannot be checked right now (storage unavailable); try again shortly.",
-                headers=retry,
-                should_retry=True,
-            )
-        if not decision.allowed:
-            exchange.decision = "throttle"
-            model = exchange.payload.model if exchange.payload is not None else ""
-            raise throttle_error(decision, provider, model=model)
-        exchange.decision = "allow"
-        exchange.limit_headers = limit_headers(decision, provider)
-        exchange.lease = decision.lease
-
-    def _default_reservation(self, principal: Principal) -> int:
-        """Output tokens reserved for a request that sets no ``max_tokens``.
-
-        ``default_max_tokens``, but at most a quarter of the tier's tightest output-token
-        limit: a request that did not ask for a size must not be refused as larger than the
-        whole limit (it is settled to its real size anyway).
-        """
-        tier = principal.tier
-        cached = self._reservations.get(id(tier))
-        if cached is not None and cached[0] is tier:
-            return cached[1]
-        limits = [
-            amount
-            for rules in tier.limits.values()
-            for rule, amount in rules.items()
-            if rule == "otpm"
-        ]
-        amount = self.default_max_tokens
-        if limits:
-            amount = max(min(amount, min(limits) // 4), 1)
-        if len(self._reservations) > 1024:
-            self._reservations.clear()
-        self._reservations[id(tier)] = (tier, amount)
-        return amount
 
     async def _fail(
         self, send: Send, exc: GatewayError, exchange: Exchange, provider: Provider
