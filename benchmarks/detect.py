@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/detect.py --scale 0.01            # simulate, then measure
     .venv/bin/python benchmarks/detect.py --data DIR              # an existing scenario
     .venv/bin/python benchmarks/detect.py --micro-only            # featurisation and MinHash only
+    --workers N (default 2) decodes and featurises in N processes; --asn-db PATH adds AS data.
 
 Prompts for the micro benchmarks are the real prompts of the scenario (first 20,000). The
 end-to-end run is ``distillguard detect`` in a child process; its peak memory is the child's
-maximum resident set size. With ``--evaluate`` the figures per persona and campaign are printed.
+maximum resident set size (the largest single process: the parent with DuckDB, or a worker). With ``--evaluate`` the figures per persona and campaign are printed.
 """
 
 from __future__ import annotations
@@ -82,11 +83,13 @@ def micro(prompts: list[str]) -> dict[str, float]:
     return out
 
 
-def end_to_end(data: Path, out: Path) -> dict[str, float]:
+def end_to_end(data: Path, out: Path, workers: int, asn_db: Path | None) -> dict[str, float]:
+    extra = ["--asn-db", str(asn_db)] if asn_db else []
     start = time.perf_counter()
     subprocess.run(
         [PYTHON, "-m", "distillguard", "detect", "--requests", str(data / "requests"),
-         "--accounts", str(data / "accounts.jsonl"), "--out", str(out), "--quiet"],
+         "--accounts", str(data / "accounts.jsonl"), "--out", str(out), "--quiet",
+         "--workers", str(workers), *extra],
         check=True,
     )  # fmt: skip
     seconds = time.perf_counter() - start
@@ -137,6 +140,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/dg-bench-detect"))
     parser.add_argument("--micro-only", action="store_true")
     parser.add_argument("--evaluate", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--asn-db", type=Path, help="@ip-location-db/asn CSV or package directory")
     args = parser.parse_args()
     data = args.data
     if data is None:
@@ -150,7 +155,7 @@ def main() -> None:
     results = micro(_prompts(data, 20_000))
     if not args.micro_only:
         out = args.work / "out"
-        results.update(end_to_end(data, out))
+        results.update(end_to_end(data, out, args.workers, args.asn_db))
         if args.evaluate:
             evaluate(data, out)
     for key, value in results.items():
