@@ -159,6 +159,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.paused = False
         self.received = False
+        self.until_close = True
         self.last_activity = 0.0
         self._timer: asyncio.TimerHandle | None = None
 
@@ -177,20 +178,32 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._cancel_timer()
-        if self.response is not None:
-            self.response._fail(UpstreamError("the upstream closed the connection mid-answer"))
+        response = self.response
+        if response is None or response._done:
+            return
+        if response._headers_ready and self.until_close and exc is None:
+            # A body without length or chunking ends when the connection does (HTTP/1.0 style).
+            response.keep_alive = False
+            response._done = True
+            response._wake()
+            return
+        response._fail(UpstreamError("the upstream closed the connection mid-answer"))
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.response is not None:
             lower = name.lower()
+            if lower == b"content-length" or lower == b"transfer-encoding":
+                self.until_close = False
             if lower not in DROPPED and not lower.startswith(_DROPPED_PREFIXES):
                 self.response.headers.append((lower, value))
 
     def on_headers_complete(self) -> None:
         response = self.response
         if response is not None:
-            response.status = self.parser.get_status_code()
+            response.status = status = self.parser.get_status_code()
+            if status < 200 or status in (204, 304):
+                self.until_close = False
             response._headers_ready = True
             response._wake()
 
@@ -215,6 +228,7 @@ class _Connection(asyncio.Protocol):
     def start(self, data: bytes, read_timeout_s: float) -> UpstreamResponse:
         response = self.response = UpstreamResponse(self)
         self.received = False
+        self.until_close = True  # until a length or chunked encoding says otherwise
         self.last_activity = self.loop.time()
         self._timer = self.loop.call_later(read_timeout_s, self._check_timeout, read_timeout_s)
         if self.transport is None or self.closed:

@@ -166,3 +166,21 @@ async def test_garbage_and_silence_and_refusal(
 def test_bad_url() -> None:
     with pytest.raises(ConfigurationError):
         Upstream("unix:///tmp/sock")
+
+
+async def test_body_delimited_by_closing_the_connection(
+    serve: Callable[..., Awaitable[tuple[RawServer, str]]],
+) -> None:
+    raw: RawServer
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await raw.read_request(reader)
+        writer.write(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{"a": 1}')
+        await writer.drain()  # and close: that ends the body
+
+    raw, url = await serve(handler)
+    upstream = Upstream(url)
+    response = await upstream.send("POST", "/", "openai", [], b"{}", "r")
+    assert await response.read() == b'{"a": 1}'
+    response.release()
+    await upstream.aclose()
