@@ -52,6 +52,7 @@ from distillguard.logs.segments import FORMATS
 @click.option(
     "--body-timeout", "body_timeout_s", type=float, help="Seconds to receive a request body."
 )
+@click.option("--max-in-flight", type=int, help="Requests in progress before new ones get a 503.")
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings file."
 )
