@@ -132,6 +132,39 @@ async def _traffic(url: str, keys: dict[str, str]) -> list[Sent]:
         await asyncio.gather(*(call(session, "bob", chat, burst) for _ in range(10)))
         for who in ("alice (revoked key)", "carol", "mallory (made-up key)"):
             await call(session, who, chat, burst)
+    sent.extend(await asyncio.to_thread(_sdk_calls, url, keys["alice"]))
+    return sent
+
+
+def _sdk_calls(url: str, key: str) -> list[Sent]:
+    """One call with each official SDK, when it is installed (the dev extra has both)."""
+    sent: list[Sent] = []
+    question = [{"role": "user", "content": "Say hello through the SDK."}]
+    try:
+        import openai
+    except ImportError:
+        pass
+    else:
+        client = openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0)
+        try:
+            reply = client.chat.completions.create(model="mock-1", messages=question)  # type: ignore[arg-type]
+            sent.append(Sent("alice (openai SDK)", "openai chat", 200, f"id {reply._request_id}"))
+        except openai.APIStatusError as exc:
+            sent.append(Sent("alice (openai SDK)", "openai chat", exc.status_code, exc.message))
+    try:
+        import anthropic
+    except ImportError:
+        pass
+    else:
+        claude = anthropic.Anthropic(base_url=url, api_key=key, max_retries=0)
+        try:
+            answer = claude.messages.create(model="claude-mock-1", max_tokens=64, messages=question)  # type: ignore[arg-type]
+            note = f"{answer.usage.output_tokens} output tokens"
+            sent.append(Sent("alice (anthropic SDK)", "anthropic messages", 200, note))
+        except anthropic.APIStatusError as exc:
+            sent.append(
+                Sent("alice (anthropic SDK)", "anthropic messages", exc.status_code, exc.message)
+            )
     return sent
 
 
