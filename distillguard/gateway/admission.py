@@ -73,13 +73,14 @@ class Admission:
                 raise BadParam(f"The request body is not valid JSON: {exc.msg}.") from exc
             payload = parse_payload(data, route)
             exchange.payload = payload
-            input_tokens = payload.estimated_input_tokens()
-            if route.generates:
+            if route.generates:  # counting tokens or listing models costs no tokens
+                input_tokens = payload.estimated_input_tokens()
                 wanted = payload.max_tokens
                 max_tokens = self.default_reservation(principal) if wanted is None else wanted
                 max_tokens *= payload.params.get("n", 1)
         elif route.method == "POST":
             raise BadParam("The request body is empty; send a JSON object.")
+        exchange.reserved_input = input_tokens
         exchange.reserved_output = max_tokens
         demands = self.demands_for(
             principal, exchange.client_ip, input_tokens=input_tokens, max_tokens=max_tokens

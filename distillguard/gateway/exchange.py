@@ -38,6 +38,7 @@ class Exchange:
         "payload",
         "principal",
         "request_id",
+        "reserved_input",
         "reserved_output",
         "retry_count",
         "started",
@@ -74,20 +75,24 @@ class Exchange:
         self.started = False  # response headers sent
         self.finished = False  # last body chunk about to be sent
         self.upstream_ok = False
-        self.reserved_output = 0
+        self.reserved_input = 0  # input tokens charged at admission (the estimate)
+        self.reserved_output = 0  # output tokens reserved at admission
         self.latency_ms: float | None = None
         self.limit_headers: dict[str, str] = {}
         self.lease: Lease | None = None
 
     def actual_usage(self) -> dict[str, int]:
-        """Real token counts to settle the lease with (reservations corrected)."""
-        payload, meter = self.payload, self.meter
-        if not self.upstream_ok or payload is None:
+        """Real token counts to settle the lease with (reservations corrected).
+
+        Nothing is charged for an answer the upstream did not give; where the answer carried
+        no usage, what was charged at admission stands.
+        """
+        meter = self.meter
+        if not self.upstream_ok:
             return {"itpm": 0, "otpm": 0, "daily_tokens": 0}
-        estimate = payload.estimated_input_tokens()
-        inp = meter.input_tokens if meter is not None and meter.input_tokens is not None else None
-        out = meter.output_tokens if meter is not None and meter.output_tokens is not None else None
-        inp = estimate if inp is None else inp
+        inp = meter.input_tokens if meter is not None else None
+        out = meter.output_tokens if meter is not None else None
+        inp = self.reserved_input if inp is None else inp
         out = self.reserved_output if out is None else out
         return {"itpm": inp, "otpm": out, "daily_tokens": inp + out}
 

@@ -75,3 +75,16 @@ async def test_refusals() -> None:
         )
     with pytest.raises(BadParam, match="empty"):
         await admission(Recorder()).admit(exchange(), CHAT, b"", "openai", PRINCIPAL)
+
+
+async def test_counting_tokens_costs_no_tokens() -> None:
+    limiter = Recorder()
+    ex = exchange()
+    body = b'{"model": "m", "messages": [{"role": "user", "content": "a long question"}]}'
+    await admission(limiter).admit(
+        ex, ROUTES["/v1/messages/count_tokens"], body, "anthropic", PRINCIPAL
+    )
+    assert {d.rule.name: d.cost for d in limiter.demands}["otpm"] == 0
+    assert ex.reserved_input == 0 and ex.reserved_output == 0
+    ex.upstream_ok = True
+    assert ex.actual_usage() == {"itpm": 0, "otpm": 0, "daily_tokens": 0}
