@@ -54,7 +54,7 @@ class PeakMemory(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.peak_kb = 0  # sum of RSS (counts pages shared by forked workers once per process)
+        self.peak_kb = 0  # sum of RSS (shared pages counted once per process)
         self.peak_pss_kb = 0  # sum of PSS: the tree's real footprint
         self._stop_event = threading.Event()
 
@@ -121,7 +121,9 @@ def main() -> None:
         f"wall={elapsed:.1f}s  records/s={records / elapsed:,.0f}  cpu={cpu:.1f}s  records/cpu-s={records / max(cpu, 1e-9):,.0f}"
     )
     print(
-        f"peak RSS (process tree)={monitor.peak_kb / 1024:,.0f} MiB  output={size / 1e9:.2f} GB ({size / max(records, 1):.0f} B/record)"
+        f"peak memory of the process tree: RSS sum={monitor.peak_kb / 1024:,.0f} MiB "
+        f"PSS sum={monitor.peak_pss_kb / 1024:,.0f} MiB  "
+        f"output={size / 1e9:.2f} GB ({size / max(records, 1):.0f} B/record)"
     )
     if args.scale < 1.0:
         full = 55_600_000
