@@ -133,7 +133,7 @@ def build_campaigns(
     # sharing one popular prompt) is not part of the campaign.
     members: dict[int, list[str]] = {}
     for account, community in db.execute(
-        "SELECT account_id, community FROM member_degree WHERE links >= 2"
+        "SELECT account_id, community FROM member_degree WHERE links >= 3"
     ).fetchall():
         members.setdefault(community, []).append(account)
     internal = dict(db.execute("SELECT community, edges FROM community_edges").fetchall())

@@ -153,7 +153,12 @@ def _analyse(
     )
     lap("edges")
     min_size = int(link["min_campaign_size"])
-    find_communities(db, resolution=float(link["resolution"]), min_size=min_size)
+    find_communities(
+        db,
+        resolution=float(link["resolution"]),
+        min_size=min_size,
+        merge_ratio=float(link["merge_ratio"]),
+    )
     found = build_campaigns(db, extraction, min_size=min_size)
     campaigns = [c for c in found if c.confidence >= float(link["min_campaign_confidence"])]
     for number, campaign in enumerate(campaigns, start=1):

@@ -44,14 +44,8 @@ def _churn(row: Row) -> float:
     return _n(row, "ip_churn") if _n(row, "requests") >= 30 else 0.0
 
 
-def _probing(row: Row) -> float:
-    # logit_bias is the extraction technique (Carlini et al. 2024); logprobs and n > 1 alone are
-    # what researchers and evaluation runners ask for, so they count for less.
-    return max(
-        _n(row, "logit_bias_share"),
-        0.3 * _n(row, "logprobs_share"),
-        0.3 * _n(row, "n_gt1_share"),
-    )
+def _sampling(row: Row) -> float:
+    return max(_n(row, "logprobs_share"), _n(row, "n_gt1_share"))
 
 
 # signal -> (value from the account row, detail text)
@@ -88,10 +82,14 @@ _SIGNALS: dict[str, tuple[Callable[[Row], float], Callable[[Row], str]]] = {
         lambda r: f"traffic from {int(_n(r, 'prefixes'))} different /24 or /48 networks",
     ),
     "api_probing": (
-        _probing,
+        lambda r: _n(r, "logit_bias_share"),
+        lambda r: f"{_n(r, 'logit_bias_share'):.0%} of requests set logit_bias",
+    ),
+    "logprob_sampling": (
+        _sampling,
         lambda r: (
-            f"logit_bias {_n(r, 'logit_bias_share'):.0%}, n>1 {_n(r, 'n_gt1_share'):.0%}, "
-            f"logprobs {_n(r, 'logprobs_share'):.0%} of requests"
+            f"logprobs on {_n(r, 'logprobs_share'):.0%} and n>1 on {_n(r, 'n_gt1_share'):.0%} "
+            "of requests"
         ),
     ),
     "max_tokens_sweep": (
@@ -122,9 +120,10 @@ _SIGNALS: dict[str, tuple[Callable[[Row], float], Callable[[Row], str]]] = {
 
 
 # Signals that add to an account's score but say nothing about extraction on their own: many
-# honest users try a new model the day it ships or sign up during someone else's burst. They
+# honest users try a new model the day it ships, sign up during someone else's burst, or ask for
+# logprobs, logit_bias and several samples (researchers, evaluation runners). They
 # never make a linked group a campaign (see :attr:`AccountScore.extraction`).
-CONTEXT_SIGNALS = frozenset({"early_model_jump", "signup_burst"})
+CONTEXT_SIGNALS = frozenset({"early_model_jump", "signup_burst", "logprob_sampling", "api_probing"})
 
 
 @dataclass

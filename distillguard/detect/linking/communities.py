@@ -14,8 +14,44 @@ import pyarrow as pa
 from distillguard.errors import ConfigurationError
 
 
+def _merged(
+    membership: list[int], src: list[int], dst: list[int], weights: list[float], ratio: float
+) -> list[int]:
+    """Merge communities whose mutual links weigh at least ``ratio`` of the lighter one's
+    internal links: CPM can cut a sparse but large campaign (low-and-slow traffic, few shared
+    keys per pair) into pieces that are still far more tied to each other than to anyone else.
+    """
+    internal: dict[int, float] = {}
+    between: dict[tuple[int, int], float] = {}
+    for a, b, w in zip(src, dst, weights, strict=True):
+        ca, cb = membership[a], membership[b]
+        if ca == cb:
+            internal[ca] = internal.get(ca, 0.0) + w
+        else:
+            key = (min(ca, cb), max(ca, cb))
+            between[key] = between.get(key, 0.0) + w
+    parent = {c: c for c in set(membership)}
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for (ca, cb), w in sorted(between.items(), key=lambda kv: -kv[1]):
+        lighter = min(internal.get(ca, 0.0), internal.get(cb, 0.0))
+        if lighter > 0 and w >= ratio * lighter:
+            parent[root(ca)] = root(cb)
+    return [root(c) for c in membership]
+
+
 def find_communities(
-    db: duckdb.DuckDBPyConnection, *, resolution: float, min_size: int, seed: int = 7
+    db: duckdb.DuckDBPyConnection,
+    *,
+    resolution: float,
+    min_size: int,
+    merge_ratio: float = 0.2,
+    seed: int = 7,
 ) -> None:
     """(Re)build table ``communities`` (account_id, community, degree) from ``edges``."""
     try:
@@ -37,11 +73,8 @@ def find_communities(
         for account in (*src, *dst):
             if account not in index:
                 index[account] = len(index)
-        graph = igraph.Graph(
-            n=len(index),
-            edges=[(index[a], index[b]) for a, b in zip(src, dst, strict=True)],
-            edge_attrs={"weight": weights},
-        )
+        pairs = [(index[a], index[b]) for a, b in zip(src, dst, strict=True)]
+        graph = igraph.Graph(n=len(index), edges=pairs, edge_attrs={"weight": weights})
         partition = leidenalg.find_partition(
             graph,
             leidenalg.CPMVertexPartition,
@@ -52,7 +85,13 @@ def find_communities(
         )
         strength = graph.strength(weights="weight")
         names = list(index)
-        membership = partition.membership
+        membership = _merged(
+            list(partition.membership),
+            [a for a, _ in pairs],
+            [b for _, b in pairs],
+            weights,
+            merge_ratio,
+        )
         sizes: dict[int, int] = {}
         for community in membership:
             sizes[community] = sizes.get(community, 0) + 1
