@@ -28,7 +28,6 @@ from distillguard.detect.linking.evidence import build_evidence
 from distillguard.detect.scoring import AccountScore, add_campaign, own_scores
 from distillguard.detect.signup import compute_signup
 from distillguard.detect.store import Store
-from distillguard.errors import InputError
 from distillguard.logs.reader import ACCOUNT_SCHEMA, read_accounts
 from distillguard.logs.rejects import RejectSink
 
@@ -98,9 +97,20 @@ def run_detection(options: DetectOptions, config: DetectConfig) -> DetectResult:
                 else ACCOUNT_SCHEMA.empty_table()
             )
             store.set_accounts(accounts)
-            if not store.has_requests():
-                raise InputError(f"{options.requests}: no valid request records to analyse")
-            result = _analyse(store, config, timings, lap)
+            if store.has_requests():
+                result = _analyse(store, config, timings, lap)
+            else:
+                # Every record was rejected (or there were none): still a complete run.
+                findings = _findings({}, [], config, None)
+                result = DetectResult(
+                    findings,
+                    {
+                        "accounts_analysed": 0,
+                        "accounts_flagged": 0,
+                        "campaigns": 0,
+                        "requests_stored": 0,
+                    },
+                )
         finally:
             store.close()
         result.summary.update(

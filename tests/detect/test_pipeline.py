@@ -134,3 +134,13 @@ def test_config_override_changes_the_threshold(scenario: Path, tmp_path: Path) -
         ]
     )
     assert not _flagged(json.loads((tmp_path / "out" / "findings.json").read_text()))
+
+
+def test_a_log_of_only_bad_records_still_completes(tmp_path: Path) -> None:
+    log = tmp_path / "bad.jsonl"
+    log.write_bytes(b'{"bad": 1}\n\xff\n')
+    main(["detect", "--requests", str(log), "--out", str(tmp_path / "out"), "--quiet"])
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text())
+    assert FINDINGS.is_valid(findings) and findings["accounts"] == []
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["rejected_by_reason"] == {"missing_field": 1, "invalid_utf8": 1}
