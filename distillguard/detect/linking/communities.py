@@ -61,7 +61,7 @@ def find_communities(
         raise ConfigurationError(
             "campaign linking needs the 'graph' extra: pip install 'distillguard[graph]'"
         ) from exc
-    edges = db.sql("SELECT src, dst, weight FROM edges").to_arrow_table()
+    edges = db.sql("SELECT src, dst, weight FROM edges ORDER BY src, dst").to_arrow_table()
     names: list[str] = []
     members: list[int] = []
     degrees: list[float] = []
