@@ -120,8 +120,10 @@ def console(
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API keeps an event loop running in the main thread while
+    # it is open, which would break later tests that call asyncio.run().
     if not CHROMIUM.exists():
         pytest.skip(
             f"{CHROMIUM} not found: install Debian's browser with 'apt-get install -y chromium'"
