@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from distillguard.errors import SchemaError
+from distillguard.logs.arrow import ACCOUNT_SCHEMA
 from distillguard.logs.files import discover, iter_raw, raw_excerpt
 from distillguard.logs.rejects import RejectSink
 from distillguard.logs.validate import validate_account, validate_label, validate_request
@@ -82,23 +83,6 @@ _PARAMS = (
     "response_format",
 )
 
-ACCOUNT_SCHEMA = pa.schema(
-    [
-        ("account_id", pa.string()),
-        ("org_id", pa.string()),
-        ("created_at", TS),
-        ("email", pa.string()),
-        ("email_domain", pa.string()),
-        ("signup_ip", pa.string()),
-        ("signup_user_agent", pa.string()),
-        ("payment_fingerprint", pa.string()),
-        ("payment_country", pa.string()),
-        ("country", pa.string()),
-        ("verification", pa.string()),
-        ("program", pa.string()),
-        ("tier", pa.int64()),
-    ]
-)
 LABEL_SCHEMA = pa.schema(
     [
         ("account_id", pa.string()),

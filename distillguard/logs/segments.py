@@ -38,11 +38,29 @@ class _Sink(Protocol):
     def close(self) -> None: ...
 
 
+class _GzipSink:
+    """gzip with an empty name and zero mtime in its header, so equal records give equal bytes
+    (``gzip.GzipFile(path)`` would record the temporary file name)."""
+
+    def __init__(self, path: Path, level: int) -> None:
+        self._raw = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._gzip = gzip.GzipFile(
+            filename="", fileobj=self._raw, mode="wb", compresslevel=level, mtime=0
+        )
+
+    def write(self, data: bytes, /) -> int:
+        return self._gzip.write(data)
+
+    def close(self) -> None:
+        self._gzip.close()
+        self._raw.close()
+
+
 def _open_jsonl(path: Path, fmt: Format, level: int | None) -> _Sink:
     if fmt == "jsonl":
         return open(path, "wb")
     if fmt == "jsonl.gz":
-        return gzip.GzipFile(path, "wb", compresslevel=level if level is not None else 3, mtime=0)
+        return _GzipSink(path, level if level is not None else 3)
     import zstandard
 
     raw = open(path, "wb")  # noqa: SIM115 - closed through the zstd stream

@@ -69,3 +69,13 @@ def test_parquet_uses_spec_types(tmp_path: Path) -> None:
 def test_unknown_format_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError):
         SegmentWriter(tmp_path, fmt="csv")  # type: ignore[arg-type]
+
+
+def test_gzip_segments_are_byte_identical_for_equal_records(tmp_path: Path) -> None:
+    outputs = []
+    for run in ("a", "b"):
+        with SegmentWriter(tmp_path / run, fmt="jsonl.gz", max_records=100) as writer:
+            writer.write_many(_record(i) for i in range(5))
+        outputs.append(writer.segments[0].read_bytes())
+    assert outputs[0] == outputs[1]
+    assert _read(writer.segments[0])[0]["request_id"] == "req_0"
