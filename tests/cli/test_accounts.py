@@ -6,10 +6,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from conftest import SPEC_DIR
 
 from distillguard.cli.main import cli
 from distillguard.errors import Conflict, InputError, NotFound
+
+from conftest import SPEC_DIR
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from console.sample_dataset import SamplePaths, write_sample
 
 from distillguard.console.dataset import Dataset
+
+from console.sample_dataset import SamplePaths, write_sample
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from console.sample_dataset import SamplePaths
 from distillguard.cli.main import cli
 from distillguard.console.auth import verify_password
 from distillguard.errors import ConfigurationError
+
+from console.sample_dataset import SamplePaths
 
 
 def test_hash_password_prints_an_scrypt_hash() -> None:

@@ -6,6 +6,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from distillguard.console.dataset import Dataset
+from distillguard.errors import InputError, NotFound
+
 from console.sample_dataset import (
     BENIGN_REQUESTS,
     HYDRA_REQUESTS,
@@ -13,8 +16,6 @@ from console.sample_dataset import (
     PROBE_REQUESTS,
     SamplePaths,
 )
-from distillguard.console.dataset import Dataset
-from distillguard.errors import InputError, NotFound
 
 
 def test_load_counts_requests_and_rejects(dataset: Dataset) -> None:

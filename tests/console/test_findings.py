@@ -4,10 +4,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from console.sample_dataset import findings
 
 from distillguard.console.findings import parse_findings, read_findings
 from distillguard.errors import InputError
+
+from console.sample_dataset import findings
 
 
 def test_reads_the_sample() -> None:

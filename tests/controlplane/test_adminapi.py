@@ -5,13 +5,14 @@ from collections.abc import Iterator
 
 import jsonschema
 import pytest
-from conftest import SPEC_DIR
 from fastapi.testclient import TestClient
 
 from distillguard.controlplane.adminapi import create_admin_app
 from distillguard.controlplane.auth import CachedAuthenticator
 from distillguard.controlplane.store import ControlPlaneStore
 from distillguard.errors import ConfigurationError, PermissionDenied
+
+from conftest import SPEC_DIR
 
 TOKEN = "admin-token-for-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import jsonschema
 import pytest
-from conftest import SPEC_DIR
 from sqlalchemy import text
 
 from distillguard.controlplane.records import ACCOUNT_V1_FIELDS
 from distillguard.controlplane.store import ControlPlaneStore
 from distillguard.errors import Conflict, InputError, NotFound
+
+from conftest import SPEC_DIR
 
 RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 

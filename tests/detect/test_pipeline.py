@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SPEC_DIR
 from jsonschema import Draft202012Validator, FormatChecker
 
 from distillguard.cli.main import main
@@ -15,6 +14,7 @@ from distillguard.detect.config import load_config
 from distillguard.detect.pipeline import DetectOptions, run_detection
 
 from .scenario import write_scenario
+from conftest import SPEC_DIR
 
 FINDINGS = Draft202012Validator(
     json.loads((SPEC_DIR / "findings.v1.schema.json").read_text()), format_checker=FormatChecker()

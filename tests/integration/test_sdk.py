@@ -13,6 +13,11 @@ import anthropic
 import openai
 import orjson
 import pytest
+
+from distillguard.controlplane.principal import TierLimits
+from distillguard.mockllm.answers import answer
+from distillguard.ratelimit.storage.memory import MemoryLimiter
+
 from gateway.harness import (
     DENIED,
     GOOD,
@@ -21,10 +26,6 @@ from gateway.harness import (
     running_gateway,
     running_mock,
 )
-
-from distillguard.controlplane.principal import TierLimits
-from distillguard.mockllm.answers import answer
-from distillguard.ratelimit.storage.memory import MemoryLimiter
 
 pytestmark = pytest.mark.integration
 

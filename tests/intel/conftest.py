@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from console.sample_dataset import SamplePaths, write_sample
 
 from distillguard.console.dataset import Dataset
+
+from console.sample_dataset import SamplePaths, write_sample
 
 
 @pytest.fixture(scope="module")

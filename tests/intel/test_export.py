@@ -4,13 +4,14 @@ from pathlib import Path
 
 import orjson
 import stix2
-from console.sample_dataset import JA4_HYDRA
 
 from distillguard.console.dataset import Dataset
 from distillguard.console.findings import parse_findings
 from distillguard.errors import ConfigurationError
 from distillguard.intel.export import export_bundle, pattern_of
 from distillguard.intel.indicators import IndicatorValue, campaign_indicators
+
+from console.sample_dataset import JA4_HYDRA
 
 
 def objects_of(bundle: stix2.v21.Bundle, kind: str) -> list[stix2.base._STIXBase]:

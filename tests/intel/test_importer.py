@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import stix2
 from click.testing import CliRunner
-from console.sample_dataset import JA4_HYDRA, SamplePaths
 
 from distillguard.cli.main import cli
 from distillguard.console.dataset import Dataset
@@ -16,6 +15,8 @@ from distillguard.intel.importer import import_bundle, parse_pattern
 from distillguard.intel.signal import watchlist_reasons
 from distillguard.logs.reader import request_batches
 from distillguard.logs.rejects import RejectSink
+
+from console.sample_dataset import JA4_HYDRA, SamplePaths
 
 
 def test_parse_pattern() -> None:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import SPEC_DIR
 from jsonschema import Draft202012Validator, FormatChecker
 
 from distillguard.errors import SchemaError
@@ -18,6 +17,8 @@ from distillguard.logs.validate import (
     validate_label,
     validate_request,
 )
+
+from conftest import SPEC_DIR
 
 Record = dict[str, Any]
 

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import orjson
 from click.testing import CliRunner
-from console.sample_dataset import SamplePaths
 
 from distillguard.cli.main import cli
+
+from console.sample_dataset import SamplePaths
 
 
 def test_report_command_writes_every_format(sample: SamplePaths, tmp_path: Path) -> None:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from console.sample_dataset import HYDRA_REQUESTS, PROBE_REQUESTS
-
 from distillguard.console.actions import ActionEntry
 from distillguard.console.dataset import Dataset
 from distillguard.report.summary import build_report
+
+from console.sample_dataset import HYDRA_REQUESTS, PROBE_REQUESTS
 
 NOW = datetime(2026, 4, 11, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ from pathlib import Path
 import jsonschema
 import orjson
 import pytest
-from conftest import SPEC_DIR
 
 from distillguard.errors import ConfigurationError
 from distillguard.logs.validate import validate_account, validate_request
@@ -14,6 +13,7 @@ from distillguard.simulate import generate, population, presets
 from distillguard.simulate.streams import Clock
 
 from .conftest import SCALE, SEED, Scenario
+from conftest import SPEC_DIR
 
 
 def _files(root: Path) -> dict[str, bytes]:
