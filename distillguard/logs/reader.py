@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from distillguard.errors import SchemaError
-from distillguard.logs.arrow import ACCOUNT_SCHEMA
+from distillguard.logs.arrow import ACCOUNT_SCHEMA as ACCOUNT_SCHEMA
 from distillguard.logs.files import discover, iter_raw, raw_excerpt
 from distillguard.logs.rejects import RejectSink
 from distillguard.logs.validate import validate_account, validate_label, validate_request
