@@ -116,9 +116,11 @@ class Challenge:
                 f"{where}.required_verification: {level!r} is not one of "
                 f"{', '.join(VERIFICATION_LEVELS[1:])}"
             )
-        for key in ("message", "link"):
-            if key in raw and not isinstance(raw[key], str):
-                raise ConfigurationError(f"{where}.{key}: must be a string")
+        if "message" in raw and not isinstance(raw["message"], str):
+            raise ConfigurationError(f"{where}.message: must be a string")
+        # to_dict() writes link null when there is none, so null must read back
+        if raw.get("link") is not None and not isinstance(raw["link"], str):
+            raise ConfigurationError(f"{where}.link: must be a string or null")
         return cls(
             required_verification=level,
             message=raw.get("message", DEFAULT_CHALLENGE_MESSAGE),
