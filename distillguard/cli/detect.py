@@ -62,6 +62,13 @@ def _since(value: str | None) -> tuple[bool, float | None]:
     help="Optional @ip-location-db/asn style CSV, or the npm package's directory, for AS "
     "numbers and network types.",
 )
+@click.option(
+    "--watchlist",
+    "watchlist",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A partner watchlist (from 'distillguard intel import'): matching requests add a "
+    "partner_watchlist reason to their account's score.",
+)
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB.")
 @click.option(
     "--workers",
@@ -78,6 +85,7 @@ def detect(
     config_path: Path | None,
     since: str | None,
     asn_db: Path | None,
+    watchlist: Path | None,
     memory_limit: str | None,
     workers: int,
     quiet: bool,
@@ -109,6 +117,7 @@ def detect(
             incremental=incremental,
             since=since_ts,
             asn_database=asn_db,
+            watchlist=watchlist,
             memory_limit=memory_limit,
             workers=workers,
             progress=lambda n: progress.advance(task, n),

@@ -28,7 +28,8 @@ from distillguard.detect.linking.evidence import build_evidence
 from distillguard.detect.scoring import AccountScore, add_campaign, own_scores
 from distillguard.detect.signup import compute_signup
 from distillguard.detect.store import Store
-from distillguard.logs.reader import ACCOUNT_SCHEMA, read_accounts
+from distillguard.logs.arrow import ACCOUNT_SCHEMA
+from distillguard.logs.reader import read_accounts, request_batches
 from distillguard.logs.rejects import RejectSink
 
 FINDINGS_SCHEMA = "dg.findings.v1"
@@ -47,6 +48,7 @@ class DetectOptions:
     memory_limit: str | None = None
     workers: int = 1
     progress: Callable[[int], None] | None = None
+    watchlist: Path | None = None  # a partner watchlist (``distillguard intel import``)
 
 
 @dataclass
@@ -97,8 +99,11 @@ def run_detection(options: DetectOptions, config: DetectConfig) -> DetectResult:
                 else ACCOUNT_SCHEMA.empty_table()
             )
             store.set_accounts(accounts)
+            watched = _watchlist_reasons(options)
+            lap("watchlist")
             if store.has_requests():
-                result = _analyse(store, config, timings, lap)
+                result = _analyse(store, config, timings, lap, watched)
+                result.summary["watchlist_accounts"] = len(watched)
             else:
                 # Every record was rejected (or there were none): still a complete run.
                 findings = _findings({}, [], config, None)
@@ -127,8 +132,27 @@ def run_detection(options: DetectOptions, config: DetectConfig) -> DetectResult:
     return result
 
 
+def _watchlist_reasons(options: DetectOptions) -> dict[str, dict[str, object]]:
+    """Per account, the ``partner_watchlist`` reason of a partner's indicators, if one is given.
+
+    The whole log is matched (not only new segments), because a watchlist can arrive after the
+    requests it names; bad records were already counted by the ingest, so they are not again.
+    """
+    if options.watchlist is None:
+        return {}
+    from distillguard.intel.signal import watchlist_reasons
+    from distillguard.intel.watchlist import Watchlist
+
+    watchlist = Watchlist.load(options.watchlist)
+    return watchlist_reasons(watchlist, request_batches(options.requests, RejectSink.collecting()))
+
+
 def _analyse(
-    store: Store, config: DetectConfig, timings: dict[str, float], lap: Callable[[str], None]
+    store: Store,
+    config: DetectConfig,
+    timings: dict[str, float],
+    lap: Callable[[str], None],
+    watched: dict[str, dict[str, object]],
 ) -> DetectResult:
     db = store.db
     compute_features(db)
@@ -143,6 +167,9 @@ def _analyse(
         .to_pylist()
     )
     scores = own_scores(rows, config)
+    for account, reason in watched.items():
+        score = scores.setdefault(account, AccountScore(account))
+        score.add(str(reason["signal"]), float(str(reason["weight"])), str(reason["detail"]))
     own = {a: s.score for a, s in scores.items()}
     extraction = {a: s.extraction for a, s in scores.items()}
     link = config.linking

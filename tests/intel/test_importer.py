@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 import stix2
 from click.testing import CliRunner
@@ -96,3 +97,39 @@ def test_cli_round_trip(sample: SamplePaths, tmp_path: Path) -> None:
     result = runner.invoke(cli, [*args, "--out", str(reasons)])
     assert result.exit_code == 0, result.output
     assert "8 accounts matched" in result.output
+
+
+def test_detect_uses_an_imported_watchlist(sample: SamplePaths, tmp_path: Path) -> None:
+    runner = CliRunner()
+    bundle, watchlist = tmp_path / "b.json", tmp_path / "w.json"
+    export = ["intel", "export", "--findings", str(sample.findings)]
+    result = runner.invoke(cli, [*export, "--requests", str(sample.requests), "--out", str(bundle)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["intel", "import", str(bundle), "--out", str(watchlist)])
+    assert result.exit_code == 0, result.output
+
+    def detect(out: Path, *extra: str) -> dict[str, dict[str, object]]:
+        args = ["detect", "--requests", str(sample.requests), "--accounts", str(sample.accounts)]
+        result = runner.invoke(cli, [*args, "--out", str(out), "--quiet", *extra])
+        assert result.exit_code == 0, result.output
+        findings = orjson.loads((out / "findings.json").read_bytes())
+        return {a["account_id"]: a for a in findings["accounts"]}
+
+    without = detect(tmp_path / "plain")
+    with_list = detect(tmp_path / "watched", "--watchlist", str(watchlist))
+    watched = {
+        account
+        for account, entry in with_list.items()
+        if any(r["signal"] == "partner_watchlist" for r in entry["reasons"])  # type: ignore[attr-defined]
+    }
+    assert watched == {"h1", "h2", "h3", "h4", "h5", "h6", "p1", "p2"}
+    assert not any(
+        r["signal"] == "partner_watchlist"
+        for entry in without.values()
+        for r in entry["reasons"]  # type: ignore[attr-defined]
+    )
+    for account in watched:
+        before = float(str(without[account]["score"])) if account in without else 0.0
+        assert float(str(with_list[account]["score"])) > before
+    summary = orjson.loads((tmp_path / "watched" / "summary.json").read_bytes())
+    assert summary["watchlist_accounts"] == 8
