@@ -4,8 +4,8 @@
 request's address, JA4 fingerprint and prompt-template fingerprint against a
 :class:`~distillguard.intel.watchlist.Watchlist`, and returns, per account with hits, a
 dg.findings.v1 ``reason`` (signal ``partner_watchlist``) whose weight grows with the share of
-the account's requests that matched, the kind of indicator and the partner's confidence. The
-detector can add it to its other reasons; it is not wired into ``distillguard detect`` yet.
+the account's requests that matched, the kind of indicator and the partner's confidence.
+``distillguard detect --watchlist FILE`` adds it to the account's other reasons.
 
 Kind weights: a template or an address/prefix hit is strong evidence, a JA4 hit alone is weak
 (every client of the same TLS stack shares it). Kinds combine as independent evidence:
