@@ -13,7 +13,13 @@ from typing import Literal
 
 import orjson
 
-from distillguard.errors import GatewayError, PermissionDenied, RateLimited, UpstreamError
+from distillguard.errors import (
+    BadRequest,
+    GatewayError,
+    PermissionDenied,
+    RateLimited,
+    UpstreamError,
+)
 
 Provider = Literal["openai", "anthropic"]
 Headers = list[tuple[bytes, bytes]]
@@ -95,11 +101,8 @@ class Unavailable(GatewayError):
     kind = "overloaded"
 
 
-class BadParam(GatewayError):
+class BadParam(BadRequest):
     """A 400 naming the offending request field (OpenAI's ``param``)."""
-
-    status = 400
-    kind = "invalid_request"
 
     def __init__(self, message: str, *, param: str | None = None) -> None:
         super().__init__(message)
