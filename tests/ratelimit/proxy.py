@@ -10,12 +10,14 @@ class TcpProxy:
     """Forwards ``127.0.0.1:port`` to ``target``; :meth:`stop` drops every connection.
 
     With ``hang`` set, new connections are accepted and then ignored, like a server that
-    stopped answering (a black hole): clients wait for their own timeouts.
+    stopped answering (a black hole): clients wait for their own timeouts. With ``mute`` set,
+    requests still reach the server but its replies are dropped (lost on the way back).
     """
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.hang = False
+        self.mute = False
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -44,12 +46,14 @@ class TcpProxy:
             return
         self._writers.update((writer, up_writer))
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, replies: bool) -> None:
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 while data := await src.read(65536):
+                    if replies and self.mute:
+                        continue
                     dst.write(data)
                     await dst.drain()
             dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, False), pipe(up_reader, writer, True))
         self._writers.difference_update((writer, up_writer))

@@ -69,8 +69,8 @@ def from_url(url: str, **options: Any) -> Limiter:
 
     ``options`` are passed to the storage: ``lease_ttl_s`` and ``concurrency_retry_s`` for
     every storage, ``clock`` for memory, and for Redis ``failover`` (``"open"``, ``"closed"``
-    or ``None``; ignored for memory), ``retry_interval_s``, ``key_prefix``, ``timeout_s``
-    and ``redis.asyncio`` connection options. An unknown option is a ``ConfigurationError``.
+    or ``None``; ignored for memory), ``retry_interval_s``, ``key_prefix`` and ``timeout_s``.
+    An unknown option is a ``ConfigurationError``.
     """
     scheme = urlsplit(url).scheme
     try:

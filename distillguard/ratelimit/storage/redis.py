@@ -27,19 +27,15 @@ background so that its slots do not stay held for a whole lifetime.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import itertools
 import secrets
+from collections import deque
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
 import orjson
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, RedisError
 
 from distillguard.errors import ConfigurationError, InputError, StorageError
 from distillguard.ratelimit import gcra
@@ -48,10 +44,12 @@ from distillguard.ratelimit.concurrency import DEFAULT_LEASE_TTL_S
 from distillguard.ratelimit.daily import until_midnight_us
 from distillguard.ratelimit.records import state
 from distillguard.ratelimit.storage.memory import _check_actual, _later
+from distillguard.ratelimit.storage.resp import ReplyError, RespClient, pack_command
 
 _KIND_CODE = {LimitKind.RATE: 1, LimitKind.DAILY: 2, LimitKind.CONCURRENCY: 3}
 _US = gcra.US
 _RATE = LimitKind.RATE
+_MAX_ORPHANS = 10_000
 
 
 class _Script:
@@ -61,12 +59,14 @@ class _Script:
         self.source = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
-    async def run(self, client: Any, numkeys: int, *args: Any) -> Any:
+    async def run(self, client: RespClient, numkeys: int, *args: str | bytes) -> Any:
         try:
-            return await client.evalsha(self.sha, numkeys, *args)
-        except NoScriptError:
-            self.sha = await client.script_load(self.source)
-            return await client.evalsha(self.sha, numkeys, *args)
+            return await client.execute(pack_command(("EVALSHA", self.sha, numkeys, *args)))
+        except ReplyError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        self.sha = (await client.execute(pack_command(("SCRIPT", "LOAD", self.source)))).decode()
+        return await client.execute(pack_command(("EVALSHA", self.sha, numkeys, *args)))
 
 
 class RedisLimiter:
@@ -83,25 +83,26 @@ class RedisLimiter:
 
     def __init__(
         self,
-        client: aioredis.Redis[Any],
+        client: RespClient,
         *,
         key_prefix: str = "dg:rl:",
         lease_ttl_s: float = DEFAULT_LEASE_TTL_S,
         concurrency_retry_s: float = 1.0,
-        timeout_s: float = 0.5,
     ) -> None:
         if not lease_ttl_s > 0:
             raise ConfigurationError(f"lease_ttl_s must be > 0, got {lease_ttl_s}")
-        self._client: Any = client
-        self._timeout_s = timeout_s
+        self._client = client
         self._lease_prefix = f"{key_prefix}lease:"
         self._lease_us = str(gcra.period_us(lease_ttl_s))
         self._hint_s = concurrency_retry_s
         self._acquire = _Script("acquire.lua")
         self._settle = _Script("settle.lua")
+        self._ping = pack_command(("PING",))
         self._id_prefix = f"r{secrets.token_hex(6)}."
         self._ids = itertools.count(1)
         self._background: set[asyncio.Task[None]] = set()
+        self._orphans: deque[Lease] = deque(maxlen=_MAX_ORPHANS)
+        self._draining = False
 
     @classmethod
     def from_url(
@@ -112,35 +113,25 @@ class RedisLimiter:
         lease_ttl_s: float = DEFAULT_LEASE_TTL_S,
         concurrency_retry_s: float = 1.0,
         timeout_s: float = 0.5,
-        **options: Any,
+        **unknown: Any,
     ) -> RedisLimiter:
-        """Connect lazily to ``url``; ``options`` go to ``redis.asyncio.Redis``.
+        """Connect lazily to ``redis://[[user]:password@]host[:port][/db]`` (or ``rediss://``).
 
-        Every call is bounded by ``timeout_s`` (0.5 s; one ``asyncio.timeout`` per call,
-        cheaper than the driver's per-socket-operation timeouts, which are off by default)
-        and the driver does not retry by itself: a failure is reported at once so that
-        :mod:`distillguard.ratelimit.failover` can decide. At most
-        ``max_connections`` (64) connections are opened; more concurrent calls wait for a
-        free one (within ``timeout_s``).
+        Every call is bounded by ``timeout_s`` (0.5 s) and nothing is retried: a failure is
+        reported at once so that :mod:`distillguard.ratelimit.failover` can decide. One
+        pipelined connection carries every call (see :mod:`.resp`); it is opened again on the
+        first call after it was lost.
         """
-        options.setdefault("socket_timeout", None)
-        options.setdefault("socket_connect_timeout", timeout_s)
-        options.setdefault("retry", Retry(NoBackoff(), 0))
-        options.setdefault("max_connections", 64)
-        options.setdefault("timeout", None)  # waiting for a pooled connection: within timeout_s
-        try:
-            pool: Any = aioredis.BlockingConnectionPool.from_url(url, **options)
-            pool.connection_class(**pool.connection_kwargs)  # bad options fail now, not later
-            redis_class: Any = aioredis.Redis  # the installed stubs predate from_pool
-            client = redis_class.from_pool(pool)
-        except (ValueError, TypeError) as exc:
-            raise ConfigurationError(f"invalid Redis URL or option for {url!r}: {exc}") from exc
+        if unknown:
+            raise ConfigurationError(
+                f"unknown Redis limiter option(s) for {url!r}: {', '.join(sorted(unknown))}"
+                " (known: key_prefix, lease_ttl_s, concurrency_retry_s, timeout_s)"
+            )
         return cls(
-            client,
+            RespClient.from_url(url, timeout_s=timeout_s),
             key_prefix=key_prefix,
             lease_ttl_s=lease_ttl_s,
             concurrency_retry_s=concurrency_retry_s,
-            timeout_s=timeout_s,
         )
 
     async def acquire(self, demands: Sequence[Demand]) -> Decision:
@@ -163,16 +154,17 @@ class RedisLimiter:
             spec += (_KIND_CODE[rule.kind], rule.limit, period, demand.cost)
         lease = Lease(lease_id, demands if type(demands) is tuple else tuple(demands))
         try:
-            async with asyncio.timeout(self._timeout_s):
-                reply = await self._acquire.run(
-                    self._client, len(keys), *keys, lease_id, self._lease_us, orjson.dumps(spec)
-                )
+            reply = await self._acquire.run(
+                self._client, len(keys), *keys, lease_id, self._lease_us, orjson.dumps(spec)
+            )
         except asyncio.CancelledError:
             self._release_in_background(lease)
             raise
-        except (RedisError, OSError) as exc:  # TimeoutError is an OSError
+        except (OSError, ReplyError) as exc:  # TimeoutError and ConnectionError are OSErrors
             self._release_in_background(lease)
             raise StorageError(f"Redis limiter acquire failed: {exc!r}") from exc
+        if self._orphans:
+            self._release_orphans()
         return self._decision(reply, lease, spec)
 
     def _decision(self, reply: list[int], lease: Lease, spec: list[int]) -> Decision:
@@ -238,35 +230,57 @@ class RedisLimiter:
                 delta,
             )
         try:
-            async with asyncio.timeout(self._timeout_s):
-                await self._settle.run(self._client, len(keys), *keys, lease.id, orjson.dumps(spec))
-        except (RedisError, OSError) as exc:
+            await self._settle.run(self._client, len(keys), *keys, lease.id, orjson.dumps(spec))
+        except (OSError, ReplyError) as exc:
             raise StorageError(f"Redis limiter settle failed: {exc!r}") from exc
 
     def _release_in_background(self, lease: Lease) -> None:
-        """Settle a lease whose acquire may or may not have run (the reply was lost)."""
+        """Settle a lease whose acquire may or may not have run (its reply was lost).
 
-        async def release() -> None:
-            with contextlib.suppress(StorageError):  # else its records expire on their own
-                await self.settle(lease, {})
+        At once while connected (the settle goes out after the acquire on the same
+        connection, so it finds the lease if the script ran); else after the next call that
+        reaches Redis. Meanwhile, or if more than ``_MAX_ORPHANS`` wait, its records expire
+        on their own after the lease lifetime.
+        """
+        self._orphans.append(lease)
+        if self._client.connected:
+            self._release_orphans()
 
+    def _release_orphans(self) -> None:
+        if self._draining:
+            return
         try:
-            task = asyncio.get_running_loop().create_task(release())
+            task = asyncio.get_running_loop().create_task(self._drain_orphans())
         except RuntimeError:
             return
+        self._draining = True
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def _drain_orphans(self) -> None:
+        orphans = self._orphans
+        try:
+            while orphans:
+                lease = orphans.popleft()
+                try:
+                    await self.settle(lease, {})
+                except StorageError:
+                    orphans.appendleft(lease)
+                    return
+        finally:
+            self._draining = False
 
     async def check(self) -> None:
         """Ping the server; raise :class:`StorageError` when it does not answer."""
         try:
-            async with asyncio.timeout(self._timeout_s):
-                await self._client.ping()
-        except (RedisError, OSError) as exc:
+            await self._client.execute(self._ping)
+        except (OSError, ReplyError) as exc:
             raise StorageError(f"Redis limiter storage is not reachable: {exc}") from exc
+        if self._orphans:
+            self._release_orphans()
 
     async def aclose(self) -> None:
-        """Wait for background releases, then close the connection pool."""
+        """Wait for background releases (while connected), then close the connection."""
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         await self._client.aclose()

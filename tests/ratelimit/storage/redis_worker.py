@@ -12,6 +12,9 @@ import json
 import random
 import sys
 import time
+from typing import Any
+
+import redis.asyncio as aioredis
 
 from distillguard.ratelimit.base import Demand, LimitKind, Rule
 from distillguard.ratelimit.storage.redis import RedisLimiter
@@ -20,8 +23,7 @@ RATE_LIMIT = 100
 SLOTS = 5
 
 
-async def barrier(limiter: RedisLimiter, key: str, processes: int) -> None:
-    client = limiter._client
+async def barrier(client: Any, key: str, processes: int) -> None:
     await client.incr(key)
     deadline = time.monotonic() + 30
     while int(await client.get(key)) < processes:
@@ -38,7 +40,8 @@ async def main(url: str, prefix: str, processes: int, tasks: int) -> None:
         f"{prefix}s:concurrent", "key", Rule("concurrent", LimitKind.CONCURRENCY, SLOTS), 1
     )
 
-    await barrier(limiter, f"{prefix}barrier:1", processes)
+    client: Any = aioredis.Redis.from_url(url)
+    await barrier(client, f"{prefix}barrier:1", processes)
     decisions = await asyncio.gather(*(limiter.acquire([rpm]) for _ in range(tasks)))
     admitted = 0
     for decision in decisions:
@@ -46,7 +49,7 @@ async def main(url: str, prefix: str, processes: int, tasks: int) -> None:
             admitted += 1
             await limiter.settle(decision.lease, {})
 
-    await barrier(limiter, f"{prefix}barrier:2", processes)
+    await barrier(client, f"{prefix}barrier:2", processes)
     holds: list[tuple[float, float]] = []
 
     async def request() -> None:
@@ -76,6 +79,7 @@ async def main(url: str, prefix: str, processes: int, tasks: int) -> None:
         if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)
     ]
     await limiter.aclose()
+    await client.aclose()
     print(
         json.dumps({"admitted": admitted, "holds": holds, "cancelled": cancelled, "errors": errors})
     )

@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -23,6 +24,7 @@ from distillguard.ratelimit.storage.memory import MemoryLimiter
 from distillguard.ratelimit.storage.redis import RedisLimiter
 
 from ..conftest import demand
+from ..proxy import TcpProxy
 
 pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("purged")]
 WORKER = Path(__file__).with_name("redis_worker.py")
@@ -119,6 +121,66 @@ async def test_cancelled_acquire_does_not_keep_a_slot(
             await limiter.settle(decision.lease, {})
     await asyncio.gather(*limiter._background)
     assert await client.zcard(f"{prefix}s:concurrent") == 0
+
+
+async def test_many_concurrent_acquires_share_one_connection(
+    limiter: RedisLimiter, client: Any, prefix: str
+) -> None:
+    rpm = demand(prefix, "rpm", 700)
+    slots = demand(prefix, "concurrent", 2000)
+    decisions = await asyncio.gather(*(limiter.acquire([rpm, slots]) for _ in range(1000)))
+    assert sum(d.allowed for d in decisions) == 700
+    assert sorted(d.states[0].remaining for d in decisions if d.allowed) == list(range(700))
+    assert await client.zcard(f"{prefix}s:concurrent") == 700
+    await asyncio.gather(*(limiter.settle(d.lease, {}) for d in decisions if d.lease))
+    assert await client.zcard(f"{prefix}s:concurrent") == 0
+
+
+async def test_recovers_when_the_connection_is_cut(redis_url: str, prefix: str) -> None:
+    target = urlsplit(redis_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
+    await proxy.start()
+    limiter = RedisLimiter.from_url(
+        f"redis://127.0.0.1:{proxy.port}{target.path}", key_prefix=prefix, timeout_s=2.0
+    )
+    try:
+        rpm = [demand(prefix, "rpm", 10)]
+        assert (await limiter.acquire(rpm)).allowed
+        await proxy.stop()  # as when Redis restarts
+        with pytest.raises(StorageError):
+            await limiter.acquire(rpm)
+        with pytest.raises(StorageError):
+            await limiter.check()
+        await proxy.start()
+        decision = await limiter.acquire(rpm)
+        assert decision.allowed and decision.states[0].remaining == 8
+    finally:
+        await limiter.aclose()
+        await proxy.stop()
+
+
+async def test_an_acquire_whose_reply_is_lost_is_released_when_redis_answers(
+    redis_url: str, prefix: str
+) -> None:
+    target = urlsplit(redis_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
+    await proxy.start()
+    limiter = RedisLimiter.from_url(
+        f"redis://127.0.0.1:{proxy.port}{target.path}", key_prefix=prefix, timeout_s=0.3
+    )
+    try:
+        slot = [demand(prefix, "concurrent", 1)]
+        await limiter.check()
+        proxy.mute = True  # the script runs and takes the slot; its reply never comes back
+        with pytest.raises(StorageError, match="TimeoutError"):
+            await limiter.acquire(slot)
+        proxy.mute = False
+        await limiter.check()  # Redis answers again: the lost lease is released
+        await asyncio.gather(*limiter._background)
+        assert (await limiter.acquire(slot)).allowed
+    finally:
+        await limiter.aclose()
+        await proxy.stop()
 
 
 @pytest.mark.integration
