@@ -81,6 +81,51 @@ from distillguard.logs.segments import FORMATS
     show_default=True,
     help="Replay: header carrying the JA4 fingerprint.",
 )
+@click.option(
+    "--closed-loop",
+    is_flag=True,
+    help="Replay the scenario through hourly detection, the policy and the gateway, and "
+    "report what the campaigns still got (yield, containment, collateral).",
+)
+@click.option(
+    "--every",
+    default="1h",
+    show_default=True,
+    help="Closed loop: a detection run every this much simulated time.",
+)
+@click.option(
+    "--window",
+    default="7d",
+    show_default=True,
+    help="Closed loop: each detection run looks at this much of the log.",
+)
+@click.option(
+    "--days", type=int, help="Closed loop: replay only the first N days (default: all of them)."
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Closed loop: enforcement policy TOML (default: the shipped policy).",
+)
+@click.option(
+    "--config",
+    "detect_config",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Closed loop: detection thresholds TOML (default: the shipped ones).",
+)
+@click.option(
+    "--adaptive",
+    is_flag=True,
+    help="Closed loop: the attacker replaces every blocked account with a fresh one.",
+)
+@click.option(
+    "--account-cost",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Closed loop: what a fresh account costs the adaptive attacker (USD).",
+)
 def simulate(
     preset: str,
     scale: float,
@@ -97,11 +142,24 @@ def simulate(
     limit: int,
     concurrency: int,
     ja4_header: str,
+    closed_loop: bool,
+    every: str,
+    window: str,
+    days: int | None,
+    policy_path: Path | None,
+    detect_config: Path | None,
+    adaptive: bool,
+    account_cost: float,
 ) -> None:
     """Generate labelled traffic: dg.request.v1 segments, accounts, labels and a manifest.
 
     With --replay URL, send a small scenario through a running gateway instead (its accounts
     and keys are created through the control plane given by --db, or read from --keys).
+
+    With --closed-loop, replay the scenario in time order through a detection run every
+    --every, the enforcement policy and a model of the gateway, and write the defended log,
+    the audit log and closed_loop.json (yield against the undefended scenario, time to
+    containment, benign collateral per persona, and with --adaptive the attacker's cost).
     """
     from distillguard.simulate import presets
 
@@ -129,6 +187,25 @@ def simulate(
         return
     if out is None:
         raise click.UsageError("--out is required (or use --list-presets or --replay)")
+    if closed_loop:
+        from distillguard.cli.closed_loop import run
+
+        run(
+            console,
+            out=out,
+            preset=preset,
+            scale=scale,
+            seed=seed,
+            fmt=fmt,
+            every=every,
+            window=window,
+            days=days,
+            policy=policy_path,
+            detect_config=detect_config,
+            adaptive=adaptive,
+            account_cost=account_cost,
+        )
+        return
     from distillguard.simulate import generate
 
     manifest = generate(preset, scale=scale, seed=seed, out=out, fmt=fmt, workers=workers)

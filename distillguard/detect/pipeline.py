@@ -147,6 +147,28 @@ def _watchlist_reasons(options: DetectOptions) -> dict[str, dict[str, object]]:
     return watchlist_reasons(watchlist, request_batches(options.requests, RejectSink.collecting()))
 
 
+def analyse(
+    store: Store, config: DetectConfig, watched: dict[str, dict[str, object]] | None = None
+) -> DetectResult:
+    """Score and link what ``store`` already holds (it must hold requests).
+
+    For callers that keep one store across many runs, such as the closed-loop simulator; the
+    step timings are in ``summary["timings_s"]``.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    result = _analyse(store, config, timings, lap, watched or {})
+    result.summary["timings_s"] = timings
+    return result
+
+
 def _analyse(
     store: Store,
     config: DetectConfig,

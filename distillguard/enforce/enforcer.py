@@ -30,9 +30,15 @@ from distillguard.errors import InputError, NotFound
 class Enforcer:
     """Writes actions to an :class:`EnforcementStore` and an :class:`AuditLog` in step."""
 
-    def __init__(self, store: EnforcementStore, audit: AuditLog) -> None:
+    def __init__(self, store: EnforcementStore, audit: AuditLog, *, renew_margin: float = 0.0):
+        if not 0.0 <= renew_margin < 1.0:
+            raise InputError("renew_margin must be in [0, 1)")
         self.store = store
         self.audit = audit
+        # A same-effect action renews only when it extends the expiry (or review date) by more
+        # than this share of its own remaining life: a detection run every hour then renews a
+        # 30-day suspension every 15 days (margin 0.5), not every hour.
+        self.renew_margin = renew_margin
 
     def plan(
         self, actions: Iterable[Action], *, now: datetime, force: bool = False
@@ -50,7 +56,7 @@ class Enforcer:
             if current is None:
                 op = "apply"
             elif action.same_effect(current):
-                if deadline(action) <= deadline(current) and not _later_review(action, current):
+                if not self._extends(action, current, clock):
                     continue
                 op = "renew"
             elif action.kind.severity < current.kind.severity and not force:
@@ -100,8 +106,20 @@ class Enforcer:
         self.store.replace_all(result.active(now.astimezone(UTC)))
         return result
 
+    def _extends(self, new: Action, current: Action, clock: float) -> bool:
+        """True when ``new`` moves the expiry or the review date far enough to renew."""
+        if _later(deadline(new), deadline(current), clock, self.renew_margin):
+            return True
+        if new.review_at is None:
+            return False
+        if current.review_at is None:
+            return True
+        return _later(
+            new.review_at.timestamp(), current.review_at.timestamp(), clock, self.renew_margin
+        )
 
-def _later_review(new: Action, current: Action) -> bool:
-    if new.review_at is None or current.review_at is None:
-        return new.review_at is not None and current.review_at is None
-    return new.review_at > current.review_at
+
+def _later(new: float, current: float, clock: float, margin: float) -> bool:
+    if new == float("inf") or current == float("inf"):
+        return new > current
+    return new - current > margin * max(new - clock, 0.0) and new > current
