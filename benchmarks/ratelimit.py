@@ -12,7 +12,7 @@ Targets: memory a few µs per acquire; Redis p50 <= 0.3 ms added per admission. 
 row, the p50 of ``check()`` (a PING for Redis), is the floor of one round trip through the
 same client on this machine, for comparison; "CPU per acquire+settle" is this process's CPU
 time (unlike the wall-clock latencies, it does not grow when other processes share the
-cores).
+cores). It runs on uvloop, as the gateway does (``--loop asyncio`` for the standard loop).
 
     .venv/bin/python benchmarks/ratelimit.py [--redis redis://127.0.0.1:6379/15] [--requests 20000]
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import time
 import uuid
@@ -182,13 +183,16 @@ def show(results: dict[str, dict[str, float]], demands: int) -> None:
         print(f"{row:<26}" + "".join(cells))
 
 
-async def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--in-flight", type=int, default=32)
-    args = parser.parse_args()
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    return parser.parse_args()
 
+
+async def main(args: argparse.Namespace) -> None:
     sample = workload(1, "sample")[0]
     print(f"plan.demands_for: {plan_cost(50_000) * 1e6:.2f} µs per request")
     results = {"memory": await measure("memory", "memory://", args.requests, args.in_flight)}
@@ -197,7 +201,14 @@ async def main() -> None:
     except StorageError as exc:
         print(f"Redis skipped: {exc}")
     show(results, len(sample))
+    print(f"\nevent loop: {args.loop}; machine load average: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    options = arguments()
+    if options.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main(options))
+    else:
+        asyncio.run(main(options))

@@ -12,16 +12,24 @@ holds a slot longer than one lease lifetime. :meth:`RedisLimiter.settle` is one 
 too (``settle.lua``).
 
 Redis is the one resource every gateway process shares, so the scripts do as little as
-possible there: the demands travel as one JSON array (decoded by ``cjson``), and the script
-returns each counter's value; remaining units, resets and retry-after are computed here with
-the same arithmetic as the memory storage (the test suite checks both agree step by step).
+possible there: the demands travel as one string of binary doubles (``struct`` in the
+script: parsing numbers is what costs most in Redis' Lua), and the script returns each
+counter's value; remaining units, resets and retry-after are computed here with the same
+arithmetic as the memory storage (the test suite checks both agree step by step). Rate
+buckets are stored in the same binary form (level and time, two doubles).
+
+Every call goes through one pipelined connection (:mod:`.resp`), so a process's calls reach
+Redis in the order they were made, and concurrent requests share it without waiting for each
+other's replies.
 
 A single Redis primary is assumed: the script touches keys of many subjects at once, which a
 Redis Cluster would refuse across hash slots.
 
-Driver errors become :class:`~distillguard.errors.StorageError`. If a caller is cancelled while
-an acquire is in flight, the script may have run: the limiter then settles that lease in the
-background so that its slots do not stay held for a whole lifetime.
+Connection failures, timeouts and error replies become
+:class:`~distillguard.errors.StorageError`. If a caller is cancelled while an acquire is in
+flight, or its reply is lost, the script may have run: the limiter then settles that lease in
+the background (once Redis answers again) so that its slots do not stay held for a whole
+lifetime.
 """
 
 from __future__ import annotations
@@ -30,19 +38,18 @@ import asyncio
 import hashlib
 import itertools
 import secrets
+import struct
 from collections import deque
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
-
-import orjson
 
 from distillguard.errors import ConfigurationError, InputError, StorageError
 from distillguard.ratelimit import gcra
 from distillguard.ratelimit.base import Decision, Demand, Lease, LimitKind, LimitState
 from distillguard.ratelimit.concurrency import DEFAULT_LEASE_TTL_S
 from distillguard.ratelimit.daily import until_midnight_us
-from distillguard.ratelimit.records import state
+from distillguard.ratelimit.records import admitted, state
 from distillguard.ratelimit.storage.memory import _check_actual, _later
 from distillguard.ratelimit.storage.resp import ReplyError, RespClient, pack_command
 
@@ -50,6 +57,11 @@ _KIND_CODE = {LimitKind.RATE: 1, LimitKind.DAILY: 2, LimitKind.CONCURRENCY: 3}
 _US = gcra.US
 _RATE = LimitKind.RATE
 _MAX_ORPHANS = 10_000
+
+
+def _doubles(numbers: list[int]) -> bytes:
+    """The numbers as little-endian doubles (``struct.unpack('<d…')`` in the scripts)."""
+    return struct.pack(f"<{len(numbers)}d", *numbers)
 
 
 class _Script:
@@ -152,22 +164,24 @@ class RedisLimiter:
                 raise InputError(f"demand {demand.key!r}: cost must be >= 0, got {demand.cost}")
             keys.append(demand.key)
             spec += (_KIND_CODE[rule.kind], rule.limit, period, demand.cost)
-        lease = Lease(lease_id, demands if type(demands) is tuple else tuple(demands))
+        held = demands if type(demands) is tuple else tuple(demands)
         try:
             reply = await self._acquire.run(
-                self._client, len(keys), *keys, lease_id, self._lease_us, orjson.dumps(spec)
+                self._client, len(keys), *keys, lease_id, self._lease_us, _doubles(spec)
             )
         except asyncio.CancelledError:
-            self._release_in_background(lease)
+            self._release_in_background(Lease(lease_id, held))
             raise
         except (OSError, ReplyError) as exc:  # TimeoutError and ConnectionError are OSErrors
-            self._release_in_background(lease)
+            self._release_in_background(Lease(lease_id, held))
             raise StorageError(f"Redis limiter acquire failed: {exc!r}") from exc
         if self._orphans:
             self._release_orphans()
-        return self._decision(reply, lease, spec)
+        return self._decision(reply, lease_id, held, spec)
 
-    def _decision(self, reply: list[int], lease: Lease, spec: list[int]) -> Decision:
+    def _decision(
+        self, reply: list[int], lease_id: str, demands: tuple[Demand, ...], spec: list[int]
+    ) -> Decision:
         """Remaining, reset and retry-after from the counters the script returned.
 
         The arithmetic is the memory storage's (``gcra``, ``daily``, ``concurrency``).
@@ -176,34 +190,38 @@ class RedisLimiter:
         midnight = until_midnight_us(reply[1]) / _US
         states = []
         blocking: LimitState | None = None
-        for index, demand in enumerate(lease.demands):
-            kind, limit, period, cost = spec[4 * index : 4 * index + 4]
-            value = reply[index + 2]
+        fields = iter(spec)  # zip takes kind, limit, period and cost in turn from it
+        for demand, kind, limit, period, cost, value in zip(
+            demands, fields, fields, fields, fields, reply[2:], strict=True
+        ):
             if kind == 1:
-                capacity = limit * period
-                left = (capacity - value) // period
+                left = (limit * period - value) // period
                 reset = value / (limit * _US) if limit else 0.0
-                excess = value + cost * period - capacity
+            else:
+                left = limit - value
+                reset = (midnight if value else 0.0) if kind == 2 else 0.0
+            if left < 0:
+                left = 0
+            if allowed:
+                states.append(state(demand, left, reset))
+                continue
+            retry: float | None
+            if kind == 1:
+                excess = value + cost * period - limit * period
                 blocked = excess > 0
                 retry = None if cost > limit or not limit else -(-excess // limit) / _US
             else:
-                left = limit - value
                 blocked = value + cost > limit
-                if kind == 2:
-                    reset = midnight if value else 0.0
-                    retry = None if cost > limit else midnight
-                else:
-                    reset = 0.0
-                    retry = None if cost > limit else self._hint_s
-            if allowed or not blocked:
-                states.append(state(demand, left if left > 0 else 0, reset))
+                retry = None if cost > limit else midnight if kind == 2 else self._hint_s
+            if not blocked:
+                states.append(state(demand, left, reset))
                 continue
-            blocked_state = state(demand, left if left > 0 else 0, reset, retry)
+            blocked_state = state(demand, left, reset, retry)
             states.append(blocked_state)
             if blocking is None or _later(retry, blocking.retry_after_s):
                 blocking = blocked_state
         if allowed:
-            return Decision(True, tuple(states), None, lease)
+            return admitted(lease_id, demands, tuple(states))
         return Decision(False, tuple(states), blocking)
 
     async def settle(self, lease: Lease, actual: Mapping[str, int]) -> None:
@@ -230,7 +248,7 @@ class RedisLimiter:
                 delta,
             )
         try:
-            await self._settle.run(self._client, len(keys), *keys, lease.id, orjson.dumps(spec))
+            await self._settle.run(self._client, len(keys), *keys, lease.id, _doubles(spec))
         except (OSError, ReplyError) as exc:
             raise StorageError(f"Redis limiter settle failed: {exc!r}") from exc
 

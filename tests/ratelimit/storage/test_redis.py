@@ -7,6 +7,7 @@ import contextlib
 import json
 import random
 import socket
+import struct
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -74,6 +75,19 @@ async def test_script_is_reloaded_after_noscript(limiter: RedisLimiter, prefix: 
     decision = await limiter.acquire([demand(prefix, "rpm", 1)])
     assert decision.allowed
     assert limiter._acquire.sha != "0" * 40
+
+
+async def test_rate_buckets_are_binary_and_other_values_count_as_empty(
+    limiter: RedisLimiter, client: Any, prefix: str
+) -> None:
+    rpm = [demand(prefix, "rpm", 3)]
+    await client.set(f"{prefix}s:rpm", "7200000000 1700000000000000", px=60_000)  # not ours
+    decision = await limiter.acquire(rpm)
+    assert decision.allowed and decision.states[0].remaining == 2
+    stored = await client.get(f"{prefix}s:rpm")
+    level, at = struct.unpack("<dd", stored)
+    assert level == 3600 * 1_000_000  # one unit costs the period in µs (capacity: 3 of them)
+    assert at > 1.7e15
 
 
 async def test_processes_share_counters(redis_url: str, prefix: str) -> None:
