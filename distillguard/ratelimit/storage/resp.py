@@ -55,6 +55,7 @@ class _Connection(asyncio.Protocol):
         self._waiting: deque[tuple[asyncio.Future[Any], float]] = deque()
         self._watchdog: asyncio.TimerHandle | None = None
         self._transport: asyncio.Transport | None = None
+        self._outgoing: list[bytes] = []
         self.lost: asyncio.Future[None] = self._loop.create_future()
         self.closed = False
 
@@ -62,16 +63,33 @@ class _Connection(asyncio.Protocol):
         self._transport = transport  # type: ignore[assignment]
 
     def send(self, command: bytes) -> asyncio.Future[Any]:
-        """Write ``command`` now; the future gets its reply."""
+        """Queue ``command`` for writing, in order; the future gets its reply.
+
+        On an idle connection the command is written at once. While replies are awaited
+        (many requests in flight), commands are gathered and written together at the end of
+        the event loop's turn: one system call, and one read for Redis, for many commands.
+        """
         if self.closed or self._transport is None:
             raise ConnectionError("the connection to Redis is closed")
         loop = self._loop
         future = loop.create_future()
-        self._waiting.append((future, loop.time() + self._timeout_s))
+        waiting = self._waiting
+        if self._outgoing:
+            self._outgoing.append(command)
+        elif waiting:
+            self._outgoing = [command]
+            loop.call_soon(self._flush)
+        else:
+            self._transport.write(command)
+        waiting.append((future, loop.time() + self._timeout_s))
         if self._watchdog is None:
             self._watchdog = loop.call_later(self._timeout_s, self._check_deadline)
-        self._transport.write(command)
         return future
+
+    def _flush(self) -> None:
+        outgoing, self._outgoing = self._outgoing, []
+        if not self.closed and self._transport is not None:
+            self._transport.write(b"".join(outgoing))
 
     def data_received(self, data: bytes) -> None:
         reader = self._reader
