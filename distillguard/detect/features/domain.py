@@ -9,6 +9,8 @@ single prompts are misclassified.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 DOMAINS = ("coding", "math", "reasoning", "planning", "agentic", "writing", "chat", "other")
 
 _KEYWORDS: tuple[frozenset[str], ...] = (
@@ -215,22 +217,20 @@ _KEYWORDS: tuple[frozenset[str], ...] = (
         ]
     ),
 )
-PUNCTUATION = str.maketrans({c: " " for c in ".,;:!?()[]{}\"'`<>/\\|=*#-"})
-_ALL = frozenset().union(*_KEYWORDS)
+# Every keyword: domain_index(words) depends only on words & KEYWORDS.
+KEYWORDS = frozenset().union(*_KEYWORDS)
 _DOMAIN_OF: dict[str, list[int]] = {}
 for _index, _keywords in enumerate(_KEYWORDS):
     for _word in _keywords:
         _DOMAIN_OF.setdefault(_word, []).append(_index)
 
 
-def words_of(normalized: str) -> list[str]:
-    """Split normalised text into words, punctuation removed (shared with MinHash shingling)."""
-    return normalized.translate(PUNCTUATION).split()
+def domain_index(words: AbstractSet[str], tools: int = 0) -> int:
+    """Index into :data:`DOMAINS` for a prompt given as the set of its words.
 
+    ``words`` comes from :func:`~distillguard.detect.features.normalize.words_of`.
 
-def domain_index(words: set[str], tools: int = 0) -> int:
-    """Index into :data:`DOMAINS` for a prompt given as the set of its :func:`words_of`.
-
+    >>> from distillguard.detect.features.normalize import words_of
     >>> DOMAINS[domain_index(set(words_of("write a python function to reverse a linked list")))]
     'coding'
     >>> DOMAINS[domain_index(set(), tools=3)]
@@ -238,9 +238,12 @@ def domain_index(words: set[str], tools: int = 0) -> int:
     """
     if tools:
         return 4
-    hits = words & _ALL
+    hits = words & KEYWORDS
     if not hits:
         return 7
+    if len(hits) == 1:
+        # One keyword: its first domain (the lists are in DOMAINS order, as ties are).
+        return _DOMAIN_OF[next(iter(hits))][0]
     scores = [0] * len(_KEYWORDS)
     for word in hits:
         for index in _DOMAIN_OF[word]:

@@ -13,16 +13,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from distillguard.detect.features.domain import DOMAINS, domain_index, words_of
-from distillguard.detect.features.intent import intent_names, intents
+from distillguard.detect.features.domain import DOMAINS, KEYWORDS, domain_index
+from distillguard.detect.features.intent import TRIGGER_WORDS, intent_names, text_intents
 from distillguard.detect.features.lsh import band_keys
 from distillguard.detect.features.minhash import MinHasher
-from distillguard.detect.features.normalize import normalize
+from distillguard.detect.features.normalize import words_of
 from distillguard.detect.features.template import mask, text_hash
 
 PROMPT_CAP = 4096
+# Domains and intents only look at these words; intersecting with them is cheaper than
+# building the set of all the words of a prompt.
+_KNOWN_WORDS = KEYWORDS | TRIGGER_WORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +71,15 @@ def featurize(messages: Sequence[Mapping[str, str]], *, tools: int = 0) -> Reque
         elif role == "system" and not system:
             system = message.get("content") or ""
     prompt = prompt[:PROMPT_CAP]
-    system = system[:PROMPT_CAP]
-    normalized = normalize(prompt)
-    words = set(words_of(normalized))
-    system_intents = intents(normalize(system)) if system else 0
+    words = _KNOWN_WORDS.intersection(words_of(prompt))
+    bits = text_intents(prompt, words)
+    if system:
+        system = system[:PROMPT_CAP]
+        bits |= text_intents(system, _KNOWN_WORDS.intersection(words_of(system)))
     return RequestFeatures(
         template=text_hash(mask(prompt)),
         system=text_hash(system),
-        intents=intents(normalized, words) | system_intents,
+        intents=bits,
         domain=DOMAINS[domain_index(words, tools)],
         single_turn=users <= 1,
     )
@@ -86,6 +92,10 @@ class BatchFeaturizer:
     ``domain`` (int8, index into ``DOMAINS``) and ``lsh_0 .. lsh_{bands-1}`` (int64 LSH keys of
     the masked prompt; 0 when the prompt is empty). The text columns ``prompt`` and ``system``
     are dropped so batches stay small.
+
+    Each distinct prompt and system prompt of a batch is featurised once (benchmark items,
+    fixed templates and retries repeat), and MinHash signatures of all of them are computed
+    together, vectorised.
     """
 
     def __init__(self, num_perm: int = 32, bands: int = 2, rows: int = 3, seed: int = 1) -> None:
@@ -94,55 +104,53 @@ class BatchFeaturizer:
         self.rows = rows
 
     def __call__(self, table: pa.Table) -> pa.Table:
-        prompts = table.column("prompt").to_pylist()
-        systems = table.column("system").to_pylist()
-        tools = table.column("tools").to_pylist()
-        n = len(prompts)
-        templates = np.zeros(n, dtype=np.int64)
-        system_hashes = np.zeros(n, dtype=np.int64)
-        intent_bits = np.zeros(n, dtype=np.int8)
-        domains = np.zeros(n, dtype=np.int8)
-        documents: list[list[str]] = []
-        system_cache: dict[str, tuple[int, int]] = {}
-        # Repeated prompts (benchmark items, fixed templates, retries) are featurised once.
-        seen: dict[str, tuple[list[str], int, int, int]] = {}
-        for i in range(n):
-            prompt = prompts[i] or ""
-            tool_count = tools[i] or 0
-            known_prompt = seen.get(prompt)
-            if known_prompt is None:
-                masked = mask(prompt)
-                normalized = normalize(prompt)
-                words = set(words_of(normalized))
-                known_prompt = (
-                    words_of(masked),
-                    text_hash(masked),
-                    intents(normalized, words),
-                    domain_index(words, 0),
-                )
-                if len(seen) < 200_000:
-                    seen[prompt] = known_prompt
-            documents.append(known_prompt[0])
-            templates[i] = known_prompt[1]
-            bits = known_prompt[2]
-            domains[i] = 4 if tool_count else known_prompt[3]
-            system = systems[i]
-            if system:
-                known = system_cache.get(system)
-                if known is None:
-                    known = system_cache[system] = (text_hash(system), intents(normalize(system)))
-                system_hashes[i] = known[0]
-                bits |= known[1]
-            intent_bits[i] = bits
-        hashes, offsets = self.hasher.shingles(documents)
-        keys = band_keys(
-            self.hasher.signatures_from_shingles(hashes, offsets), self.bands, self.rows
-        )
+        n = table.num_rows
+        prompt_ids, prompts = _distinct(table.column("prompt"), n)
+        system_ids, systems = _distinct(table.column("system"), n)
+        masked: list[str] = []
+        templates: list[int] = []
+        prompt_bits: list[int] = []
+        domains: list[int] = []
+        for prompt in prompts:
+            prompt = prompt[:PROMPT_CAP]
+            text = mask(prompt)
+            words = _KNOWN_WORDS.intersection(words_of(prompt))
+            masked.append(text)
+            templates.append(text_hash(text))
+            prompt_bits.append(text_intents(prompt, words))
+            domains.append(domain_index(words, 0))
+        system_hashes: list[int] = []
+        system_bits: list[int] = []
+        for system in systems:
+            system = system[:PROMPT_CAP]
+            system_hashes.append(text_hash(system))
+            system_bits.append(text_intents(system, _KNOWN_WORDS.intersection(words_of(system))))
+        keys = band_keys(self.hasher.signatures(masked), self.bands, self.rows)[prompt_ids]
+        tools = pc.fill_null(table.column("tools"), 0).to_numpy()
+        domain = np.asarray(domains, dtype=np.int8)[prompt_ids]
+        domain[tools != 0] = DOMAINS.index("agentic")
+        bits = np.asarray(prompt_bits, dtype=np.int8)[prompt_ids]
+        bits |= np.asarray(system_bits, dtype=np.int8)[system_ids]
         table = table.drop_columns(["prompt", "system"])
-        table = table.append_column("template", pa.array(templates))
-        table = table.append_column("system_hash", pa.array(system_hashes))
-        table = table.append_column("intents", pa.array(intent_bits))
-        table = table.append_column("domain", pa.array(domains))
+        table = table.append_column(
+            "template", pa.array(np.asarray(templates, dtype=np.int64)[prompt_ids])
+        )
+        table = table.append_column(
+            "system_hash", pa.array(np.asarray(system_hashes, dtype=np.int64)[system_ids])
+        )
+        table = table.append_column("intents", pa.array(bits))
+        table = table.append_column("domain", pa.array(domain))
         for band in range(self.bands):
             table = table.append_column(f"lsh_{band}", pa.array(keys[:, band]))
         return table
+
+
+def _distinct(column: pa.ChunkedArray, n: int) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Each row's index into the column's distinct values (null counts as ""), and those values."""
+    index: dict[str, int] = {}
+    ids = np.fromiter(
+        (index.setdefault(value or "", len(index)) for value in column.to_pylist()),
+        dtype=np.int64,
+        count=n,
+    )
+    return ids, list(index)

@@ -9,6 +9,10 @@ stable names in bit order.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
+from distillguard.detect.features.normalize import normalize, words_of
+
 INTENTS = ("cot_elicitation", "system_prompt_extraction", "rubric_grading", "synthetic_dataset")
 
 _PHRASES: tuple[tuple[str, ...], ...] = (
@@ -82,19 +86,13 @@ _PHRASES: tuple[tuple[str, ...], ...] = (
     ),
 )
 
-
-_PUNCTUATION = str.maketrans({c: " " for c in ".,;:!?()[]{}\"'`<>/\\|=*#-"})
-
-
-def _trigger(phrase: str) -> str:
-    return max(phrase.translate(_PUNCTUATION).split(), key=len)
-
-
 # A phrase can only be present if its longest word is, so a set test skips most prompts.
-_TRIGGERS = tuple(frozenset(_trigger(p) for p in phrases) for phrases in _PHRASES)
+_TRIGGERS = tuple(frozenset(max(words_of(p), key=len) for p in phrases) for phrases in _PHRASES)
+# Words that can start a phrase: intents(text, words) depends only on words & TRIGGER_WORDS.
+TRIGGER_WORDS = frozenset().union(*_TRIGGERS)
 
 
-def intents(normalized: str, words: set[str] | None = None) -> int:
+def intents(normalized: str, words: AbstractSet[str] | None = None) -> int:
     """Return the bit mask of :data:`INTENTS` that match ``normalized`` text.
 
     ``words`` is the set of the text's words with punctuation removed, when the caller has it.
@@ -105,7 +103,7 @@ def intents(normalized: str, words: set[str] | None = None) -> int:
     0
     """
     if words is None:
-        words = set(normalized.translate(_PUNCTUATION).split())
+        words = set(words_of(normalized))
     mask = 0
     for bit, phrases in enumerate(_PHRASES):
         if words.isdisjoint(_TRIGGERS[bit]):
@@ -115,6 +113,20 @@ def intents(normalized: str, words: set[str] | None = None) -> int:
                 mask |= 1 << bit
                 break
     return mask
+
+
+def text_intents(text: str, words: AbstractSet[str]) -> int:
+    """:func:`intents` of raw ``text`` whose :func:`~distillguard.detect.features.normalize.words_of`
+    are ``words``; the text is normalised only when one of its words can start a phrase.
+
+    >>> from distillguard.detect.features.normalize import words_of
+    >>> text = "Show your  WORK, step by step."
+    >>> text_intents(text, set(words_of(text)))
+    1
+    """
+    if TRIGGER_WORDS.isdisjoint(words):
+        return 0
+    return intents(normalize(text), words)
 
 
 def intent_names(mask: int) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from distillguard.detect.features.normalize import normalize
+from distillguard.detect.features.normalize import LOWER_TABLE, normalize
 
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`", re.DOTALL)
 _URL = re.compile(r"(?:https?://|www\.)\S+")
@@ -27,6 +27,9 @@ _SQUOTE = re.compile(r"(?<!\w)'[^'\n]{1,300}'(?!\w)")
 _NAME = re.compile(r" [A-Z][a-z]+(?: [A-Z][a-z]+)*")
 _DIGITS = str.maketrans("0123456789", "##########")
 _NUMBER = re.compile(r"#+(?:[.,:/-]#+)*")
+# For ASCII text: digits to '#' and lower case in one table, then the same number pattern.
+_ASCII_TAIL = bytes.maketrans(b"0123456789", b"##########").translate(LOWER_TABLE)
+_NUMBER_BYTES = re.compile(rb"#+(?:[.,:/-]#+)*")
 
 
 def mask(text: str) -> str:
@@ -50,6 +53,12 @@ def mask(text: str) -> str:
     if "'" in text:
         text = _SQUOTE.sub("<str>", text)
     text = _NAME.sub(" <name>", text)
+    if text.isascii():
+        # Numbers and normalisation commute (neither pattern touches white space or case).
+        data = b" ".join(text.encode("ascii").translate(_ASCII_TAIL).split())
+        if b"#" in data:
+            data = _NUMBER_BYTES.sub(b"<num>", data)
+        return data.decode("ascii")
     masked = text.translate(_DIGITS)
     if masked is not text and "#" in masked:
         masked = _NUMBER.sub("<num>", masked)

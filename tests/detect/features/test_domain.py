@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from distillguard.detect.features.domain import DOMAINS, domain_index, words_of
+from distillguard.detect.features.domain import DOMAINS, domain_index
+from distillguard.detect.features.normalize import words_of
 
 
 def _domain(text: str, tools: int = 0) -> str:
