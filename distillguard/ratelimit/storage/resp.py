@@ -226,17 +226,6 @@ class RespClient:
             connection = await self._connect()
         return await connection.send(command)
 
-    def send(self, command: bytes) -> asyncio.Future[Any] | None:
-        """Write ``command`` at once when connected and return its reply's future, else None.
-
-        For callers that need the write to happen before they yield (ordering with the
-        commands that follow); :meth:`execute` connects when needed.
-        """
-        connection = self._connection
-        if connection is None or connection.closed:
-            return None
-        return connection.send(command)
-
     async def _connect(self) -> _Connection:
         if self._closed:
             raise ConnectionError("the Redis client is closed")
@@ -265,19 +254,14 @@ class RespClient:
 
     def _opened(self, task: asyncio.Task[_Connection]) -> None:
         self._connecting = None
-        if task.cancelled() or task.exception() is not None:
-            return
-        connection = task.result()
-        if self._closed:
-            connection.close()
-        else:
-            self._connection = connection
+        if not task.cancelled() and task.exception() is None:
+            self._connection = task.result()
 
     async def aclose(self) -> None:
         """Close the connection (calls still waiting fail); a later call raises."""
         self._closed = True
-        if self._connecting is not None:
-            self._connecting.cancel()
+        if self._connecting is not None:  # let it end (within timeout_s), then close it
+            await asyncio.wait([self._connecting])
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
