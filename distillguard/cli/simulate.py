@@ -112,7 +112,7 @@ from distillguard.logs.segments import FORMATS
     "--config",
     "detect_config",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="Closed loop: detection thresholds TOML (default: the shipped ones).",
+    help="Closed loop: detection thresholds TOML (default: detection's, with the loop's short-window overrides).",
 )
 @click.option(
     "--adaptive",

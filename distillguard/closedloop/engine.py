@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from distillguard.closedloop.attacker import Attacker
 from distillguard.closedloop.detection import LoopDetector
 from distillguard.closedloop.gateway import Caller, GatewayModel
 from distillguard.closedloop.tally import Tally
-from distillguard.detect.config import load_config
+from distillguard.detect.config import DetectConfig, load_config
 from distillguard.enforce.audit import JsonlAuditLog
 from distillguard.enforce.enforcer import Enforcer
 from distillguard.enforce.policy import load_policy
@@ -58,7 +59,7 @@ class LoopOptions:
     every_hours: int = 1  # a detection run every N simulated hours
     window_hours: int = 7 * 24  # each run looks at this much of the log
     policy: Path | None = None  # default: the shipped policy
-    detect_config: Path | None = None  # default: detection's shipped thresholds
+    detect_config: Path | None = None  # default: detection's, with closedloop/detect.toml over it
     adaptive: bool = False  # replace blocked campaign accounts
     account_cost: float = 5.0  # what a fresh account costs the attacker (USD)
     contained_share: float = 0.05
@@ -151,7 +152,7 @@ class _Loop:
         self.rejects = RejectSink(out / "rejects.jsonl")
         self.detector = LoopDetector(
             out / "requests",
-            config=load_config(options.detect_config),
+            config=_detect_config(options.detect_config),
             policy=load_policy(options.policy),
             enforcer=self.enforcer,
             window=timedelta(hours=options.window_hours),
@@ -240,6 +241,14 @@ class _Loop:
 
 
 _UNKNOWN = Caller()
+
+
+def _detect_config(path: Path | None) -> DetectConfig:
+    """The given detection config, or detection's defaults with the loop's overrides."""
+    if path is not None:
+        return load_config(path)
+    with resources.as_file(resources.files("distillguard.closedloop") / "detect.toml") as own:
+        return load_config(own)
 
 
 def _caller(account: dict[str, Any]) -> Caller:

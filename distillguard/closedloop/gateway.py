@@ -82,8 +82,9 @@ class GatewayModel:
             verification=caller.verification,
             now=now,
         )
-        if decision is None or decision.kind is ActionKind.MONITOR or not served_before:
-            return Outcome("allow", int(record.get("status") or 200), served_before, tokens, False)
+        status = int(record.get("status") or 200)
+        if decision is None or decision.kind is ActionKind.MONITOR:
+            return Outcome("allow", status, served_before, tokens, False)
         if decision.error() is not None:
             return _refuse(record, decision.label, 403)
         throttle = decision.throttle
@@ -93,14 +94,15 @@ class GatewayModel:
         if controls is None or controls.unrestricted:
             label = "throttle" if throttle is not None else "allow"
             record["decision"] = label
-            return Outcome(label, 200, True, tokens, False)
+            return Outcome(label, status, served_before, tokens, False)
         try:
             restrict_request(record["endpoint"], http_request(record, "")[2], controls)
         except GatewayError as exc:
             return _refuse(record, "degrade", exc.status)
-        delivered = _degraded_tokens(record, controls)
         record["decision"] = "degrade"
-        return Outcome("degrade", 200, True, delivered, True)
+        if not served_before:  # the upstream failed it anyway
+            return Outcome("degrade", status, False, 0, True)
+        return Outcome("degrade", status, True, _degraded_tokens(record, controls), True)
 
     def _admit(self, record: Mapping[str, Any], caller: Caller, throttle: Any) -> bool:
         current = self.tiers.get(caller.tier) or self.tiers[min(self.tiers)]

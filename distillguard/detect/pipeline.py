@@ -209,6 +209,7 @@ def _analyse(
         pair_cap=int(link["pair_cap"]),
         neighbours=int(link["neighbours"]),
         min_edge_weight=float(link["min_edge_weight"]),
+        min_mixed_weight=float(link["min_mixed_edge_weight"]),
     )
     lap("edges")
     min_size = int(link["min_campaign_size"])

@@ -60,8 +60,11 @@ CREATE OR REPLACE TABLE edges AS
 SELECT src, dst, sum(weight) AS weight, count(*) AS kinds,
        string_agg(kind, ',' ORDER BY kind) AS kind_list
 FROM pair_kinds GROUP BY src, dst
-HAVING sum(weight) >= {min_edge_weight};
+HAVING sum(weight) >= {min_edge_weight}
+    OR (sum(weight) >= {min_mixed_weight} AND bool_or(kind NOT IN ({content_kinds})));
 """
+# What is asked, not who asks: many unrelated users send the same public prompts.
+CONTENT_KINDS = ("template", "lsh", "template_sync", "system_prompt")
 
 
 def build_edges(
@@ -72,10 +75,17 @@ def build_edges(
     pair_cap: int,
     neighbours: int,
     min_edge_weight: float,
+    min_mixed_weight: float | None = None,
 ) -> None:
     """(Re)build table ``edges`` (src, dst, weight, kinds, kind_list).
 
-    Needs tables ``evidence`` and ``candidates`` (one column ``account_id``).
+    A pair is linked when its evidence weighs ``min_edge_weight``, or ``min_mixed_weight``
+    (default: the same) when some of it is more than shared prompt content
+    (:data:`CONTENT_KINDS`, which counts same-bucket prompts sent close in time as content too):
+    addresses, networks, TLS fingerprints, payment instruments or sign-up traces. A young
+    campaign has had little time to pile up evidence, but its members already share who they
+    are, not only what they ask. Needs tables ``evidence`` and ``candidates`` (one column
+    ``account_id``).
     """
     row = db.execute("SELECT count(DISTINCT account_id) FROM evidence").fetchone()
     n = max(int(row[0]) if row else 0, 2) + 1
@@ -90,6 +100,10 @@ def build_edges(
             pair_cap=int(pair_cap),
             neighbours=int(neighbours),
             min_edge_weight=float(min_edge_weight),
+            min_mixed_weight=float(
+                min_edge_weight if min_mixed_weight is None else min_mixed_weight
+            ),
+            content_kinds=", ".join(f"'{k}'" for k in CONTENT_KINDS),
             n=float(n),
         )
     )
