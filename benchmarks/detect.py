@@ -8,6 +8,7 @@
 Prompts for the micro benchmarks are the real prompts of the scenario (first 20,000; the
 "distinct" figure featurises each of them once). Micro figures are CPU time (``process_time``),
 best of three, so other processes on the machine disturb them less; the load average is printed.
+With the C extension built, the same figures for the pure Python path (``python_``) follow.
 MinHash is compared with ``datasketch.MinHash.bulk`` at the ``num_perm`` detection computes and
 at 128, on the same normalised prompts, tokenising included on both sides. The
 end-to-end run is ``distillguard detect`` in a child process; its peak memory is the child's
@@ -47,30 +48,40 @@ def micro(prompts: list[str], repeats: int = 3) -> dict[str, float]:
     import datasketch
     import pyarrow as pa
 
+    from distillguard.detect.features import prompt
     from distillguard.detect.features.featurize import BatchFeaturizer, featurize
     from distillguard.detect.features.normalize import normalize, words_of
 
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"c_extension": float(prompt.ACCELERATED)}
     featurizer = BatchFeaturizer()
     distinct = list(dict.fromkeys(prompts))
-    for name, batch in (("batch_featurise", prompts), ("batch_featurise_distinct", distinct)):
-        table = pa.table(
-            {
-                "prompt": batch,
-                "system": [""] * len(batch),
-                "tools": pa.array([None] * len(batch), pa.int64()),
-            }
-        )
-        featurizer(table.slice(0, 1000))
-        seconds = _best(lambda table=table: featurizer(table), repeats)
-        out[f"{name}_prompts_per_s_per_core"] = len(batch) / seconds
     messages = [[{"role": "user", "content": p}] for p in distinct[:5000]]
 
     def featurize_all() -> None:
         for m in messages:
             featurize(m)
 
-    out["featurize_one_us"] = _best(featurize_all, repeats) / len(messages) * 1e6
+    paths = [("", prompt.prompt_features, prompt.system_features)]
+    if prompt.ACCELERATED:  # the pure Python path too, as on a machine without a compiler
+        paths.append(("python_", prompt.python_prompt_features, prompt.python_system_features))
+    for path, prompt_features, system_features in paths:
+        saved = prompt.prompt_features, prompt.system_features
+        prompt.prompt_features, prompt.system_features = prompt_features, system_features
+        try:
+            for name, batch in (("", prompts), ("distinct_", distinct)):
+                table = pa.table(
+                    {
+                        "prompt": batch,
+                        "system": [""] * len(batch),
+                        "tools": pa.array([None] * len(batch), pa.int64()),
+                    }
+                )
+                featurizer(table.slice(0, 1000))
+                seconds = _best(lambda table=table: featurizer(table), repeats)
+                out[f"batch_featurise_{path}{name}prompts_per_s_per_core"] = len(batch) / seconds
+            out[f"featurize_one_{path}us"] = _best(featurize_all, repeats) / len(messages) * 1e6
+        finally:
+            prompt.prompt_features, prompt.system_features = saved
 
     # MinHash on the same normalised texts, tokenising included on both sides; datasketch as
     # its documentation recommends for many sets: MinHash.bulk (one update_batch per set).

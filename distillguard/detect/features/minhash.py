@@ -1,18 +1,22 @@
 """MinHash signatures for many prompts at once, vectorised with numpy.
 
 A prompt becomes word 3-shingles: its words are the runs of bytes between white space and
-punctuation (as :func:`~distillguard.detect.features.normalize.words_of` splits them), and the
-whole batch is tokenised and hashed in a few numpy passes over its UTF-8 bytes, without a
-Python call per word. Each of ``num_perm`` hash functions is an affine map
+punctuation (where :func:`~distillguard.detect.features.normalize.words_of` splits them, case
+kept), and the whole batch is tokenised and hashed in a few numpy passes over its UTF-8
+bytes, without a Python call per word. Each of ``num_perm`` hash functions is an affine map
 ``a * x + b mod 2**32`` (odd ``a``) of a shingle's well-mixed 32-bit hash, as in
 ``datasketch``'s default ``affine32`` scheme; the minimum over a prompt's shingles is taken by
 grouping prompts of similar length into matrices, so every numpy operation is a long run of
 32-bit arithmetic. This estimates Jaccard similarity like ``datasketch.MinHash`` does.
 
 >>> hasher = MinHasher(num_perm=64, seed=1)
->>> sig = hasher.signatures(["explain the reasoning step by step", "explain the reasoning step by step please"])
->>> hasher.jaccard(sig[0], sig[1]) > 0.5
-True
+>>> sig = hasher.signatures([
+...     "explain the internal reasoning behind this answer to question seven step by step",
+...     "explain the internal reasoning behind this answer to question nine step by step",
+...     "what is the weather like today",
+... ])
+>>> hasher.jaccard(sig[0], sig[1]) > 0.5, hasher.jaccard(sig[0], sig[2]) < 0.1
+(True, True)
 """
 
 from __future__ import annotations

@@ -25,11 +25,12 @@ _SQUOTE = re.compile(r"(?<!\w)'[^'\n]{1,300}'(?!\w)")
 # A capitalised word after a space: names, places, products. Sentence starts are masked too,
 # which costs nothing: a template's fixed words are masked the same way every time.
 _NAME = re.compile(r" [A-Z][a-z]+(?: [A-Z][a-z]+)*")
-_DIGITS = str.maketrans("0123456789", "##########")
-_NUMBER = re.compile(r"#+(?:[.,:/-]#+)*")
-# For ASCII text: digits to '#' and lower case in one table, then the same number pattern.
+# Digits become '#' (so a '#' already there counts as a digit) and runs of them, possibly
+# separated by one of . , : / -, become <num>. For ASCII text: digits to '#' and lower case
+# in one table, then the number pattern; for other text one pattern on digits and '#'.
 _ASCII_TAIL = bytes.maketrans(b"0123456789", b"##########").translate(LOWER_TABLE)
 _NUMBER_BYTES = re.compile(rb"#+(?:[.,:/-]#+)*")
+_NUMBER = re.compile(r"[0-9#]+(?:[.,:/-][0-9#]+)*")
 
 
 def mask(text: str) -> str:
@@ -59,10 +60,7 @@ def mask(text: str) -> str:
         if b"#" in data:
             data = _NUMBER_BYTES.sub(b"<num>", data)
         return data.decode("ascii")
-    masked = text.translate(_DIGITS)
-    if masked is not text and "#" in masked:
-        masked = _NUMBER.sub("<num>", masked)
-    return normalize(masked)
+    return normalize(_NUMBER.sub("<num>", text))
 
 
 def text_hash(text: str) -> int:
