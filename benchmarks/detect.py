@@ -8,7 +8,8 @@
 Prompts for the micro benchmarks are the real prompts of the scenario (first 20,000; the
 "distinct" figure featurises each of them once). Micro figures are CPU time (``process_time``),
 best of three, so other processes on the machine disturb them less; the load average is printed.
-With the C extension built, the same figures for the pure Python path (``python_``) follow.
+With the C extension built, the same figures for the pure Python and numpy path (``python_``,
+``numpy_``) follow, as on a machine without a compiler.
 MinHash is compared with ``datasketch.MinHash.bulk`` at the ``num_perm`` detection computes and
 at 128, on the same normalised prompts, tokenising included on both sides. The
 end-to-end run is ``distillguard detect`` in a child process; its peak memory is the child's
@@ -48,7 +49,7 @@ def micro(prompts: list[str], repeats: int = 3) -> dict[str, float]:
     import datasketch
     import pyarrow as pa
 
-    from distillguard.detect.features import prompt
+    from distillguard.detect.features import minhash, prompt
     from distillguard.detect.features.featurize import BatchFeaturizer, featurize
     from distillguard.detect.features.normalize import normalize, words_of
 
@@ -61,12 +62,16 @@ def micro(prompts: list[str], repeats: int = 3) -> dict[str, float]:
         for m in messages:
             featurize(m)
 
-    paths = [("", prompt.prompt_features, prompt.system_features)]
+    c_signatures = minhash._c_signatures
+    paths = [("", prompt.prompt_features, prompt.system_features, c_signatures)]
     if prompt.ACCELERATED:  # the pure Python path too, as on a machine without a compiler
-        paths.append(("python_", prompt.python_prompt_features, prompt.python_system_features))
-    for path, prompt_features, system_features in paths:
+        paths.append(
+            ("python_", prompt.python_prompt_features, prompt.python_system_features, None)
+        )
+    for path, prompt_features, system_features, signatures in paths:
         saved = prompt.prompt_features, prompt.system_features
         prompt.prompt_features, prompt.system_features = prompt_features, system_features
+        minhash._c_signatures = signatures
         try:
             for name, batch in (("", prompts), ("distinct_", distinct)):
                 table = pa.table(
@@ -82,6 +87,7 @@ def micro(prompts: list[str], repeats: int = 3) -> dict[str, float]:
             out[f"featurize_one_{path}us"] = _best(featurize_all, repeats) / len(messages) * 1e6
         finally:
             prompt.prompt_features, prompt.system_features = saved
+            minhash._c_signatures = c_signatures
 
     # MinHash on the same normalised texts, tokenising included on both sides; datasketch as
     # its documentation recommends for many sets: MinHash.bulk (one update_batch per set).
@@ -98,13 +104,20 @@ def micro(prompts: list[str], repeats: int = 3) -> dict[str, float]:
     for num_perm in dict.fromkeys((used, 128)):
         hasher = type(featurizer.hasher)(num_perm=num_perm)
         hasher.signatures(texts[:100])
-        ours = theirs = float("inf")
-        for _ in range(repeats):  # interleaved, so both see the same machine load
+        ours = numpy = theirs = float("inf")
+        for _ in range(repeats):  # interleaved, so all see the same machine load
             ours = min(ours, _best(lambda h=hasher: h.signatures(texts), 1))
             theirs = min(theirs, _best(lambda k=num_perm: datasketch_bulk(k), 1))
+            if c_signatures is not None:  # the numpy path, as without a compiler
+                minhash._c_signatures = None
+                numpy = min(numpy, _best(lambda h=hasher: h.signatures(texts), 1))
+                minhash._c_signatures = c_signatures
         out[f"minhash{num_perm}_ours_per_s"] = len(texts) / ours
         out[f"minhash{num_perm}_datasketch_bulk_per_s"] = len(texts) / theirs
         out[f"minhash{num_perm}_speedup"] = theirs / ours
+        if c_signatures is not None:
+            out[f"minhash{num_perm}_numpy_per_s"] = len(texts) / numpy
+            out[f"minhash{num_perm}_numpy_speedup"] = theirs / numpy
     return out
 
 

@@ -1,5 +1,6 @@
-/* The content features of one ASCII prompt in one C call: the optional fast path of
- * distillguard.detect.features.prompt, which holds the reference in Python.
+/* The content features of one ASCII prompt in one C call, and MinHash signatures: the
+ * optional fast path of distillguard.detect.features.prompt and .minhash, which hold the
+ * reference in Python.
  *
  * Every step reproduces the Python code exactly for ASCII text (the tests compare the two
  * on generated text): the masking passes of template.mask (each regular expression written
@@ -621,6 +622,152 @@ static PyObject *hash_text(PyObject *self, PyObject *arg) {
     return PyLong_FromLongLong(value);
 }
 
+/* ------------------------------------------------------------------ MinHash
+ * minhash.MinHasher.signatures in C: the same words, word hashes, shingles and hash
+ * functions as the numpy code there, one text at a time (the tests compare the two). */
+
+#define MULT1 0x9E3779B97F4A7C15ULL
+#define MULT2 0xC2B2AE3D27D4EB4FULL
+#define MULT3 0xFF51AFD7ED558CCDULL
+#define PAD1 0x5BD1E9955BD1E995ULL
+#define PAD2 0x1B8735931B873593ULL
+
+static uint64_t word_hash(const unsigned char *w, Py_ssize_t len) {
+    uint64_t h = (uint64_t)len * MULT1;
+    for (Py_ssize_t j = 0; j < len; j += 8) {
+        uint64_t chunk = 0;
+        Py_ssize_t take = len - j < 8 ? len - j : 8;
+        for (Py_ssize_t k = take - 1; k >= 0; k--) chunk = (chunk << 8) | w[j + k];
+        h ^= chunk;
+        h *= MULT2;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static uint32_t fold(uint64_t x) {
+    x ^= x >> 33;
+    x *= MULT3;
+    x ^= x >> 33;
+    x *= MULT1;
+    x ^= x >> 29;
+    return (uint32_t)(x >> 32);
+}
+
+typedef struct {
+    uint64_t *data;
+    Py_ssize_t len, cap;
+} Words;
+
+static int signature(const unsigned char *s, Py_ssize_t n, const unsigned char *sep, Words *words,
+                     const uint32_t *a, const uint32_t *b, Py_ssize_t num_perm, uint32_t *out) {
+    words->len = 0;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        while (i < n && sep[s[i]]) i++;
+        Py_ssize_t start = i;
+        while (i < n && !sep[s[i]]) i++;
+        if (i == start) continue;
+        if (words->len == words->cap) {
+            Py_ssize_t cap = words->cap ? 2 * words->cap : 256;
+            uint64_t *data = PyMem_Realloc(words->data, (size_t)cap * sizeof(uint64_t));
+            if (!data) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            words->data = data;
+            words->cap = cap;
+        }
+        words->data[words->len++] = word_hash(s + start, i - start);
+    }
+    for (Py_ssize_t k = 0; k < num_perm; k++) out[k] = 0xFFFFFFFFu;
+    const uint64_t *w = words->data;
+    Py_ssize_t count = words->len;
+    for (Py_ssize_t j = 0; j < count; j++) {
+        uint64_t second = j + 1 < count ? w[j + 1] : PAD1;
+        uint64_t third = j + 2 < count ? w[j + 2] : (j + 2 == count ? PAD1 : PAD2);
+        uint32_t x = fold((w[j] * MULT1 + second * MULT2) ^ third);
+        for (Py_ssize_t k = 0; k < num_perm; k++) {
+            uint32_t v = a[k] * x + b[k];
+            out[k] = v < out[k] ? v : out[k];
+        }
+    }
+    return 0;
+}
+
+static PyObject *signatures(PyObject *self, PyObject *args) {
+    PyObject *texts;
+    Py_buffer separators, a, b, into;
+    if (!PyArg_ParseTuple(args, "Oy*y*y*w*", &texts, &separators, &a, &b, &into)) return NULL;
+    PyObject *result = NULL, *seq = NULL;
+    Words words = {NULL, 0, 0};
+    Py_ssize_t num_perm = a.len / 4;
+    if (a.len != b.len || a.len % 4 || num_perm == 0) {
+        PyErr_SetString(PyExc_ValueError, "a and b are the same number (>= 1) of uint32 values");
+        goto done;
+    }
+    unsigned char sep[256] = {0};
+    for (Py_ssize_t k = 0; k < separators.len; k++) sep[((unsigned char *)separators.buf)[k]] = 1;
+    uint32_t *pa = PyMem_Malloc((size_t)a.len), *pb = PyMem_Malloc((size_t)b.len);
+    if (!pa || !pb) {
+        PyMem_Free(pa);
+        PyMem_Free(pb);
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(pa, a.buf, (size_t)a.len); /* the numpy arrays' bytes, in this machine's order */
+    memcpy(pb, b.buf, (size_t)b.len);
+    seq = PySequence_Fast(texts, "texts must be a sequence of str");
+    if (!seq) goto free_params;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (into.len != n * num_perm * 4) {
+        PyErr_SetString(PyExc_ValueError, "out must hold len(texts) x len(a) uint32 values");
+        goto free_params;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+    uint32_t *out = (uint32_t *)into.buf;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *text = PySequence_Fast_GET_ITEM(seq, t), *encoded = NULL;
+        const unsigned char *data;
+        Py_ssize_t len;
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "texts must be a sequence of str");
+            Py_CLEAR(result);
+            break;
+        }
+        if (PyUnicode_IS_ASCII(text)) {
+            data = PyUnicode_DATA(text);
+            len = PyUnicode_GET_LENGTH(text);
+        } else {
+            encoded = PyUnicode_AsEncodedString(text, "utf-8", "surrogatepass");
+            if (!encoded) {
+                Py_CLEAR(result);
+                break;
+            }
+            data = (const unsigned char *)PyBytes_AS_STRING(encoded);
+            len = PyBytes_GET_SIZE(encoded);
+        }
+        int failed = signature(data, len, sep, &words, pa, pb, num_perm, out + t * num_perm);
+        Py_XDECREF(encoded);
+        if (failed) {
+            Py_CLEAR(result);
+            break;
+        }
+    }
+free_params:
+    PyMem_Free(pa);
+    PyMem_Free(pb);
+done:
+    Py_XDECREF(seq);
+    PyMem_Free(words.data);
+    PyBuffer_Release(&separators);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&into);
+    return result;
+}
+
 static PyMethodDef METHODS[] = {
     {"configure", configure, METH_VARARGS,
      "configure(punctuation, words, phrases, n_domains, other): the look-up tables."},
@@ -629,6 +776,8 @@ static PyMethodDef METHODS[] = {
     {"system", system_prompt, METH_O,
      "system(text) -> (hash, intents) or None if text is not ASCII."},
     {"text_hash", hash_text, METH_O, "text_hash(data: bytes) -> int, as template.text_hash."},
+    {"signatures", signatures, METH_VARARGS,
+     "signatures(texts, separators, a, b, out): len(texts) x len(a) MinHash values into out."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef MODULE = {

@@ -28,6 +28,11 @@ import numpy.typing as npt
 
 from distillguard.detect.features.normalize import ASCII_SPACE, PUNCTUATION
 
+try:  # the same signatures in C, one text at a time, where the extension is built
+    from distillguard.detect.features._cfeatures import signatures as _c_signatures
+except ImportError:  # no compiler at install: numpy does it
+    _c_signatures = None  # type: ignore[assignment]
+
 EMPTY = np.uint32(0xFFFFFFFF)
 
 _U64 = np.uint64
@@ -37,7 +42,8 @@ _MULT3 = _U64(0xFF51AFD7ED558CCD)
 # Stand-ins for the missing words after a prompt's last two (a short prompt still has shingles).
 _PAD1, _PAD2 = _U64(0x5BD1E9955BD1E995), _U64(0x1B8735931B873593)
 # bytes.translate table: 1 for a byte inside a word, 0 for a separator.
-_IN_WORD = bytes(0 if chr(i) in ASCII_SPACE or chr(i) in PUNCTUATION else 1 for i in range(256))
+_SEPARATORS = (ASCII_SPACE + PUNCTUATION).encode("ascii")
+_IN_WORD = bytes(0 if i in _SEPARATORS else 1 for i in range(256))
 # _LOW[k] keeps the low k bytes of a little-endian 8-byte load.
 _LOW = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
 # Prompts are grouped by shingle count; each group is padded to its bound.
@@ -67,14 +73,22 @@ class MinHasher:
         self._b = np.array([x >> 32 for x in draws[num_perm:]], dtype=np.uint32)[:, None, None]
         # Work on at most this many 32-bit values at a time (2 MiB: fits a core's cache).
         self._block = block
+        self._a_bytes = self._a.tobytes()
+        self._b_bytes = self._b.tobytes()
 
     def signatures(self, texts: Sequence[str]) -> npt.NDArray[np.uint32]:
         """Return an ``(len(texts), num_perm)`` array of signatures.
 
         A text without words gets :data:`EMPTY` everywhere. Texts are compared as given:
-        normalise them first (the detector passes masked, normalised prompts).
+        normalise them first (the detector passes masked, normalised prompts). The C extension
+        computes them where it is built; :meth:`signatures_from_shingles` with
+        :func:`shingles` is the numpy reference and gives the same values.
         """
-        return self.signatures_from_shingles(*shingles(texts))
+        if _c_signatures is None:
+            return self.signatures_from_shingles(*shingles(texts))
+        out = np.empty((len(texts), self.num_perm), dtype=np.uint32)
+        _c_signatures(texts, _SEPARATORS, self._a_bytes, self._b_bytes, out)
+        return out
 
     def signatures_from_shingles(
         self, hashes: npt.NDArray[np.uint32], offsets: npt.NDArray[np.int64]

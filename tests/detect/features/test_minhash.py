@@ -6,7 +6,15 @@ import datasketch
 import numpy as np
 import pytest
 
+from distillguard.detect.features import minhash
 from distillguard.detect.features.minhash import EMPTY, MinHasher, shingles
+
+
+@pytest.fixture(autouse=True, params=["default", "numpy"])
+def signatures_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs on the default path (C where built) and on the numpy one."""
+    if request.param == "numpy":
+        monkeypatch.setattr(minhash, "_c_signatures", None)
 
 
 def _datasketch(words: list[str], num_perm: int) -> datasketch.MinHash:
@@ -173,3 +181,17 @@ def test_vectorised_signatures_match_the_reference() -> None:
     sig = MinHasher(num_perm=8, seed=9).signatures(texts)
     for text, row in zip(texts, sig, strict=True):
         assert row.tolist() == _reference(text, 8, 9), text
+
+
+def test_c_and_numpy_give_the_same_signatures() -> None:
+    if minhash._c_signatures is None:
+        pytest.skip("C extension not built, or the numpy run of this test")
+    rng = np.random.default_rng(2)
+    pieces = ["a", "Bb", "ccc", "12345678", "abcdefghijk", "é", "☕x", " ", "  ", ",", "\n", "-"]
+    texts = ["", " ", "surrogate \udcff kept"] + [
+        "".join(rng.choice(pieces, int(rng.integers(0, 30)))) for _ in range(500)
+    ]
+    hasher = MinHasher(num_perm=24, seed=11)
+    c = hasher.signatures(texts)
+    assert (c == hasher.signatures_from_shingles(*shingles(texts))).all()
+    assert c.flags.writeable and c.shape == (len(texts), 24)
