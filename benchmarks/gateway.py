@@ -102,6 +102,49 @@ def prepare_db(workdir: Path) -> tuple[str, str]:
     return url, key.secret
 
 
+def seed_enforcement(url: str, key: str, count: int, *, degrade_own: bool) -> None:
+    """Fill the enforcement store at ``url`` with ``count`` actions on other subjects (accounts,
+    keys, /24 and /48 prefixes). With ``degrade_own``, also a ``degrade`` on the benchmark's
+    own key that rewrites every request (``max_tokens`` capped below what it asks for) and
+    filters every response (reasoning withheld, logprobs dropped): the costliest path a served
+    request can take. Without it, the caller has no action and only its tier's default output
+    controls apply (the request is scanned, nothing is rewritten): the common path."""
+    from datetime import UTC, datetime, timedelta
+
+    from distillguard.enforce.actions import Action, ActionKind
+    from distillguard.enforce.output import Logprobs, OutputControls, Reasoning
+    from distillguard.enforce.store import from_url
+
+    now = datetime.now(UTC)
+
+    def action(subject: str, kind: ActionKind = ActionKind.SUSPEND, **extra: Any) -> Action:
+        return Action(
+            subject=subject,
+            kind=kind,
+            reason="benchmark",
+            actor="benchmark",
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+            **extra,
+        )
+
+    actions = [action(f"account:acct_bench{i:06d}") for i in range(count // 2)]
+    actions += [action(f"key:key_bench{i:06d}") for i in range(count // 4)]
+    actions += [action(f"prefix:10.{i // 256}.{i % 256}.0/24") for i in range(count // 5)]
+    actions += [action(f"prefix:2001:db8:{i:x}::/48") for i in range(count // 20)]
+    key_id = key.removeprefix("dg-").rsplit("-", 1)[0]  # dg-key_<id>-<secret>
+    controls = OutputControls(
+        reasoning=Reasoning.NONE, logprobs=Logprobs.DROP, max_tokens=BODY["max_tokens"] // 2
+    )
+    if degrade_own:
+        actions.append(action(f"key:{key_id}", ActionKind.DEGRADE, degrade=controls))
+    store = from_url(url)
+    try:
+        store.replace_all(actions)
+    finally:
+        store.close()
+
+
 def lua_script(workdir: Path, key: str) -> Path:
     path = workdir / "post.lua"
     body = json.dumps(BODY).replace("\\", "\\\\").replace('"', '\\"')
@@ -182,6 +225,13 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="'' to skip")
     parser.add_argument("--log-format", default="jsonl.gz")
     parser.add_argument("--litellm", default=None, help="path of a litellm binary (other venv)")
+    parser.add_argument(
+        "--enforcement",
+        default="redis://127.0.0.1:6379/13",
+        help="Redis enforcement store to fill and serve with (memory limiter; this database and"
+        " the next are replaced); '' to skip",
+    )
+    parser.add_argument("--actions", type=int, default=25_000, help="actions in that store")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -196,13 +246,22 @@ def main() -> None:
         workdir / "mock.log",
     )
     mock_url = f"http://127.0.0.1:{mock_port}"
-    limiters = [("memory", "memory://")]
+    # (name, limiter, enforcement store or None)
+    limiters: list[tuple[str, str, str | None]] = [("memory", "memory://", None)]
+    if args.enforcement:
+        base, _, db = args.enforcement.rpartition("/")
+        degraded_url = f"{base}/{int(db) + 1}"
+        seed_enforcement(args.enforcement, key, args.actions, degrade_own=False)
+        seed_enforcement(degraded_url, key, args.actions, degrade_own=True)
+        limiters.append(("memory+enforcement", "memory://", args.enforcement))
+        limiters.append(("memory+enforcement, degraded", "memory://", degraded_url))
     if args.redis:
-        limiters.append(("redis", args.redis))
+        limiters.append(("redis", args.redis, None))
     try:
         rows = [measure("mock upstream (direct)", mock_url, script, args.duration, [mock.pid])]
-        for name, limiter in limiters:
+        for name, limiter, enforcement in limiters:
             port = free_port()
+            extra = ["--enforcement", enforcement] if enforcement else []
             gateway = start(
                 [
                     python,
@@ -223,6 +282,7 @@ def main() -> None:
                     str(port),
                     "--log-level",
                     "warning",
+                    *extra,
                 ],
                 port,
                 workdir / f"gateway-{name}.log",
@@ -252,9 +312,36 @@ def main() -> None:
             f"   {row.get('cpu_us_per_request', '?')} us CPU/request"
             f" (~{row.get('rps_per_core_estimate', '?')} req/s per core)"
         )
+    by_target = {row["target"]: row for row in rows}
+    plain = by_target.get("gateway (memory limiter)")
+    for name, what in (
+        ("memory+enforcement", "caller without action, tier output controls"),
+        ("memory+enforcement, degraded", "every request degraded: rewritten and filtered"),
+    ):
+        enforced = by_target.get(f"gateway ({name} limiter)")
+        if plain and enforced:
+            share = enforced["rps_64clients"] / plain["rps_64clients"]
+            print(
+                f"  enforcement on ({what}): {share:.1%} of the throughput without it"
+                f" (target >= 90%); {args.actions:,} actions in the store; requests logged"
+                f" as degraded: {_degraded(workdir / f'logs-{name}')}"
+            )
     logs = sum(1 for _ in workdir.glob("logs-*/requests-*"))
     print(f"  request-log segments written: {logs} (in {workdir})")
     print(f"  machine load average: {os.getloadavg()}")
+
+
+def _degraded(directory: Path) -> str:
+    """How many of the logged requests in ``directory`` carry decision ``degrade``."""
+    from distillguard.logs.reader import request_batches
+    from distillguard.logs.rejects import RejectSink
+
+    total = degraded = 0
+    for table in request_batches(directory, RejectSink.collecting()):
+        decisions = table.column("decision").to_pylist()
+        total += len(decisions)
+        degraded += sum(1 for d in decisions if d == "degrade")
+    return f"{degraded:,} of {total:,}"
 
 
 def run_litellm(binary: str, mock_url: str, workdir: Path, script: Path, duration: float) -> Any:
