@@ -88,7 +88,7 @@ class _Connection(asyncio.Protocol):
 
     def _flush(self) -> None:
         outgoing, self._outgoing = self._outgoing, []
-        if not self.closed and self._transport is not None:
+        if outgoing and not self.closed and self._transport is not None:
             self._transport.write(b"".join(outgoing))
 
     def data_received(self, data: bytes) -> None:
@@ -126,7 +126,8 @@ class _Connection(asyncio.Protocol):
         self._fail_waiting(error, message)
 
     def close(self) -> None:
-        """Close once what is written is sent; waiting calls fail when the connection ends."""
+        """Close once what is queued is sent; waiting calls fail when the connection ends."""
+        self._flush()
         self.closed = True
         if self._transport is not None:
             self._transport.close()
@@ -145,6 +146,7 @@ class _Connection(asyncio.Protocol):
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
+        self._outgoing = []
         waiting = self._waiting
         while waiting:
             future = waiting.popleft()[0]

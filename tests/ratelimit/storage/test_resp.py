@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -165,6 +166,27 @@ async def test_a_refused_handshake_is_a_reply_error(redis_url: str) -> None:
             await client.execute(PING)
     finally:
         await client.aclose()
+
+
+async def test_commands_queued_when_closing_still_reach_the_server(redis_url: str) -> None:
+    client = RespClient.from_url(redis_url)
+    checker = RespClient.from_url(redis_url)
+    keys = [f"dgtest:resp:{uuid.uuid4().hex}" for _ in range(2)]
+    try:
+        await client.execute(PING)
+        calls = [  # the first is written at once, the second queued behind it
+            asyncio.ensure_future(client.execute(pack_command(("SET", key, "1", "PX", 60_000))))
+            for key in keys
+        ]
+        await asyncio.sleep(0)
+        await client.aclose()
+        for call in calls:
+            with contextlib.suppress(ConnectionError):  # the reply may not be read
+                await call
+        assert await checker.execute(pack_command(("EXISTS", *keys))) == 2
+    finally:
+        await checker.execute(pack_command(("DEL", *keys)))
+        await checker.aclose()
 
 
 async def test_a_closed_client_refuses_calls(client: RespClient) -> None:
