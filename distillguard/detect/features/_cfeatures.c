@@ -784,4 +784,9 @@ static struct PyModuleDef MODULE = {
     PyModuleDef_HEAD_INIT, "_cfeatures", "C fast path of distillguard.detect.features.prompt.",
     -1, METHODS, NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__cfeatures(void) { return PyModule_Create(&MODULE); }
+PyMODINIT_FUNC PyInit__cfeatures(void) {
+    /* Allocated from the start, so no pass ever reads or writes through a NULL buffer. */
+    if (reserve(&BUF_A, 4096) < 0 || reserve(&BUF_B, 4096) < 0 || reserve(&BUF_NORM, 4096) < 0)
+        return NULL;
+    return PyModule_Create(&MODULE);
+}
