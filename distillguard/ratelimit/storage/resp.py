@@ -1,11 +1,11 @@
 """The Redis limiter's own client: one pipelined connection for its few commands.
 
 The limiter only ever sends ``EVALSHA``, ``SCRIPT LOAD`` and ``PING``, on every request, so
-it speaks RESP2 itself instead of going through redis-py, whose asyncio client spends about a
-hundred microseconds of CPU per command (pool, locks, per-command parsing and callbacks, all
-in Python). Here a command is packed by hiredis (C) and written at once to the connection
-without waiting for earlier replies (pipelining); ``hiredis.Reader`` parses the replies, and
-each resolves the oldest waiting call, since Redis answers a connection's commands in order.
+it speaks RESP2 itself instead of going through redis-py, whose asyncio client spends tens of
+microseconds of CPU per command in Python (connection pool, locks, response callbacks). Here
+a command is packed by hiredis (C) and written to the connection without waiting for earlier
+replies (pipelining); ``hiredis.Reader`` parses the replies, and each resolves the oldest
+waiting call, since Redis answers a connection's commands in order.
 A single connection also keeps a process's commands in the order they were issued: a
 settle sent after an acquire runs after it.
 
@@ -62,6 +62,12 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
 
+    @property
+    def usable(self) -> bool:
+        """Open, and not closing (its end may be known before ``connection_lost`` runs)."""
+        transport = self._transport
+        return not self.closed and transport is not None and not transport.is_closing()
+
     def send(self, command: bytes) -> asyncio.Future[Any]:
         """Queue ``command`` for writing, in order; the future gets its reply.
 
@@ -69,8 +75,9 @@ class _Connection(asyncio.Protocol):
         (many requests in flight), commands are gathered and written together at the end of
         the event loop's turn: one system call, and one read for Redis, for many commands.
         """
-        if self.closed or self._transport is None:
+        if not self.usable:
             raise ConnectionError("the connection to Redis is closed")
+        transport = cast(asyncio.Transport, self._transport)
         loop = self._loop
         future = loop.create_future()
         waiting = self._waiting
@@ -80,7 +87,7 @@ class _Connection(asyncio.Protocol):
             self._outgoing = [command]
             loop.call_soon(self._flush)
         else:
-            self._transport.write(command)
+            transport.write(command)
         waiting.append((future, loop.time() + self._timeout_s))
         if self._watchdog is None:
             self._watchdog = loop.call_later(self._timeout_s, self._check_deadline)
@@ -88,8 +95,8 @@ class _Connection(asyncio.Protocol):
 
     def _flush(self) -> None:
         outgoing, self._outgoing = self._outgoing, []
-        if outgoing and not self.closed and self._transport is not None:
-            self._transport.write(b"".join(outgoing))
+        if outgoing and self.usable:  # else connection_lost fails their calls
+            cast(asyncio.Transport, self._transport).write(b"".join(outgoing))
 
     def data_received(self, data: bytes) -> None:
         reader = self._reader
@@ -219,12 +226,12 @@ class RespClient:
     def connected(self) -> bool:
         """Whether a connection is open (a call would not need to connect first)."""
         connection = self._connection
-        return connection is not None and not connection.closed
+        return connection is not None and connection.usable
 
     async def execute(self, command: bytes) -> Any:
         """Send one packed command (:func:`pack_command`) and return its reply."""
         connection = self._connection
-        if connection is None or connection.closed:
+        if connection is None or not connection.usable:
             connection = await self._connect()
         return await connection.send(command)
 
