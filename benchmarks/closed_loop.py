@@ -98,7 +98,9 @@ def _print(row: dict[str, Any]) -> None:
     )
     for name, p in r["personas"].items():
         if p["affected"]:
-            print(f"     {name}: {p['affected']:,} of {p['requests']:,} ({p['affected_share']:.3%})")
+            print(
+                f"     {name}: {p['affected']:,} of {p['requests']:,} ({p['affected_share']:.3%})"
+            )
 
 
 def main() -> None:
