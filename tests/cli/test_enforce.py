@@ -192,7 +192,7 @@ def test_redis_store_is_shared_between_invocations(
     Path(files["audit"] + ".moved").rename(files["audit"])
     report = json.loads(run(capsys, "enforce", "replay-audit", "--json", *common))
     assert report["problems"] == [] and report["store_differences_repaired"] == []
-    empty = ["--store", store, "--audit", files["audit"] + ".empty"]
+    empty = ["--store", store, "--audit", files["audit"] + ".empty", "--now", NOW]
     with pytest.raises(SystemExit) as exc:
         main(["enforce", "replay-audit", *empty])
     assert exc.value.code == 4 and "refusing to clear 4 actions" in capsys.readouterr().err
