@@ -240,7 +240,13 @@ class Gateway:
                 state["dg.principal"] = principal
                 state["dg.client_ip"] = client_ip
                 state["dg.exchange"] = (exchange, route, provider, receive)
-                await self._inner(scope, _replay(body, receive), send)
+                try:
+                    await self._inner(scope, _replay(body, receive), send)
+                finally:
+                    # The connection's receive, held in its own scope, is a reference cycle
+                    # (connection -> scope -> state -> receive -> connection) that would keep
+                    # the whole request alive until a full garbage collection.
+                    del state["dg.exchange"]
         except GatewayError as exc:
             enforced = (scope.get("state") or {}).get("dg.enforcement")
             if enforced is not None and exc.status == 403:
