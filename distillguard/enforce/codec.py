@@ -2,8 +2,9 @@
 
 orjson parses a 2 kB request body in about 2 µs, faster than scanning it for key names, so
 :func:`loads` is used to decide whether a body needs changing. orjson reads integers beyond 64
-bits as floats, though, so a body that is rewritten is parsed again with :func:`loads_exact`
-(Python's ``json``, as many upstream servers use) and nothing but the controlled fields change.
+bits as floats, though, so :func:`loads_exact`, used for a body that is rewritten, takes
+Python's ``json`` (about ten times slower) whenever the text holds a run of 19 or more digits,
+and orjson otherwise: nothing but the controlled fields change.
 """
 
 from __future__ import annotations
@@ -22,9 +23,19 @@ def loads(data: bytes) -> Any:
         return json.loads(data)  # NaN and a few other things Python accepts
 
 
+# The shortest integers orjson may read inexactly (-9223372036854775809 and
+# 18446744073709551616 are the first below and above its 64-bit range) have 19 digits. Digits
+# become "0" and everything else a space, then a C substring search finds a run: about ten
+# times faster than a regular expression, and faster than the parse itself.
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_RUN = b"0" * 19
+
+
 def loads_exact(data: bytes) -> Any:
     """Parse JSON keeping every number exactly as sent."""
-    return json.loads(data)
+    if _LONG_RUN in data.translate(_DIGITS):
+        return json.loads(data)
+    return loads(data)
 
 
 def dumps(value: Any) -> bytes:
