@@ -51,6 +51,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 ErrorHandler = Callable[[Scope, Receive, Send, GatewayError], Awaitable[None]]
 
+_MERGED_CACHE = 4096  # distinct (level defaults, degrade) pairs kept merged
+
 ROUTES = {
     "/v1/chat/completions": "openai.chat.completions",
     "/v1/completions": "openai.completions",
@@ -98,6 +100,7 @@ class EnforcementMiddleware:
             level: _Plan(defaults(level) if defaults else OutputControls())
             for level in VERIFICATION_LEVELS
         }
+        self._merged: dict[tuple[OutputControls, OutputControls], _Plan] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -118,7 +121,7 @@ class EnforcementMiddleware:
         if decision is not None:
             degrade = decision.output
             if degrade is not None:
-                plan = _Plan(plan.controls.merge(degrade))
+                plan = self._degraded(plan, degrade)
         controls = plan.controls
         state = scope.setdefault("state", {})
         state["dg.enforcement"] = decision
@@ -142,6 +145,15 @@ class EnforcementMiddleware:
             await self.app(scope, receive, _ResponseFilter(send, endpoint, controls))
         else:
             await self.app(scope, receive, send)
+
+    def _degraded(self, plan: _Plan, degrade: OutputControls) -> _Plan:
+        # A degrade action applies to every request of its subject: merge once per pair.
+        merged = self._merged.get((plan.controls, degrade))
+        if merged is None:
+            if len(self._merged) >= _MERGED_CACHE:
+                self._merged.clear()
+            merged = self._merged[(plan.controls, degrade)] = _Plan(plan.controls.merge(degrade))
+        return merged
 
     async def _restrict(
         self, scope: Scope, receive: Receive, endpoint: str, plan: _Plan
