@@ -1,134 +1,234 @@
-"""Per-account behaviour over the stored requests, as SQL run by DuckDB.
+"""Per-account behaviour over the stored requests, as Ibis expressions.
 
-One row per account in table ``account_features``: volume and token profile, single-turn share,
-timing regularity and daily rhythm (hour-of-day entropy), IP churn and network types,
-capability concentration and coverage, template repetition, API-parameter habits
-(``max_tokens`` sweeps, ``n`` > 1, logprobs, logit_bias, temperature), intent shares and an early
-jump to a newly released model. The statements are plain SQL over two tables (``requests``,
-``ips``) with no Python in between, so they can be moved to another engine (Ibis, Spark SQL)
-unchanged in spirit.
+One row per account: volume and token profile, single-turn share, timing regularity and daily
+rhythm (hour-of-day entropy), IP churn and network types, capability concentration and coverage,
+template repetition, API-parameter habits (``max_tokens`` sweeps, ``n`` > 1, logprobs,
+logit_bias, temperature), intent shares and an early jump to a newly released model.
+
+:func:`account_features` only builds an expression over two tables (``requests`` with the
+columns of :data:`distillguard.detect.store.KEPT`, ``ips`` with ``client_ip``, ``prefix``,
+``asn``, ``kind``), so the same definitions run on every engine Ibis compiles to. DuckDB, embedded,
+is the default (:func:`compute_features`, used by ``distillguard detect``); Apache Spark runs
+them when one machine is not enough (:mod:`distillguard.detect.engine.spark`).
+
+Hours and days are those of the engine's session time zone: the Spark runner pins UTC, DuckDB
+uses its ``TimeZone`` setting (the machine's zone unless set).
 """
 
 from __future__ import annotations
 
+import functools
+import math
+
 import duckdb
+import ibis
+import ibis.expr.types as ir
+import sqlglot.expressions as sge
+from ibis.backends.sql.compilers.duckdb import compiler as duckdb_compiler
 
-FEATURES_SQL = """
-CREATE OR REPLACE TEMP VIEW enriched AS
-SELECT r.*, i.prefix, i.asn, i.kind, hour(r.ts) AS hod, epoch_ms(r.ts) AS tms
-FROM requests r LEFT JOIN ips i USING (client_ip);
+# Intent bits of the featurised requests (detect/features/intent.py).
+INTENTS = {"cot_share": 1, "sysprompt_share": 2, "rubric_share": 4, "synthetic_share": 8}
+# Domains 0..6 are capabilities (0..4 the ones a capability sweep covers); 7 is "other".
+OTHER_DOMAIN = 7
+LAST_CAPABILITY = 4
+COVERED_SHARE = 0.05  # a domain counts towards coverage from this share of an account's requests
+# A model is "new" when first seen this long after the data starts; an account jumps to it
+# early when it uses it within a day of release for at least half its later traffic.
+FRESH_AFTER = ibis.interval(days=2)
+EARLY_WITHIN = ibis.interval(days=1)
+EARLY_SHARE = 0.5
+# The request columns the features read (the join that the parts share carries only these).
+USED = (
+    "ts", "account_id", "client_ip", "user_agent", "tls_ja4", "model", "n_user", "n_assistant",
+    "max_tokens", "temperature", "n", "logprobs", "logit_bias_size", "input_tokens",
+    "output_tokens", "template", "intents", "domain",
+)  # fmt: skip
 
-CREATE OR REPLACE TABLE account_base AS
-SELECT
-    account_id,
-    count(*) AS requests,
-    count(DISTINCT CAST(ts AS DATE)) AS active_days,
-    min(ts) AS first_seen,
-    max(ts) AS last_seen,
-    avg(coalesce(input_tokens, 0)) AS avg_input_tokens,
-    avg(coalesce(output_tokens, 0)) AS avg_output_tokens,
-    avg(CASE WHEN n_user <= 1 AND n_assistant = 0 THEN 1.0 ELSE 0.0 END) AS single_turn,
-    avg(CASE WHEN intents & 1 <> 0 THEN 1.0 ELSE 0.0 END) AS cot_share,
-    avg(CASE WHEN intents & 2 <> 0 THEN 1.0 ELSE 0.0 END) AS sysprompt_share,
-    avg(CASE WHEN intents & 4 <> 0 THEN 1.0 ELSE 0.0 END) AS rubric_share,
-    avg(CASE WHEN intents & 8 <> 0 THEN 1.0 ELSE 0.0 END) AS synthetic_share,
-    count(DISTINCT client_ip) AS ips,
-    count(DISTINCT prefix) AS prefixes,
-    count(DISTINCT asn) AS asns,
-    avg(CASE WHEN kind = 'residential' THEN 1.0 ELSE 0.0 END) AS residential_share,
-    avg(CASE WHEN kind = 'hosting' OR kind = 'vpn' THEN 1.0 ELSE 0.0 END) AS hosting_share,
-    avg(CASE WHEN kind = 'mobile' THEN 1.0 ELSE 0.0 END) AS mobile_share,
-    count(DISTINCT user_agent) AS user_agents,
-    count(DISTINCT tls_ja4) AS ja4s,
-    count(DISTINCT max_tokens) AS max_tokens_values,
-    avg(CASE WHEN n > 1 THEN 1.0 ELSE 0.0 END) AS n_gt1_share,
-    avg(CASE WHEN logprobs THEN 1.0 ELSE 0.0 END) AS logprobs_share,
-    avg(CASE WHEN logit_bias_size > 0 THEN 1.0 ELSE 0.0 END) AS logit_bias_share,
-    count(DISTINCT temperature) AS temperatures,
-    count(*) FILTER (WHERE template <> 0) AS content_requests,
-    count(DISTINCT template) FILTER (WHERE template <> 0) AS templates,
-    count(DISTINCT model) AS models
-FROM enriched
-GROUP BY account_id;
 
-CREATE OR REPLACE TABLE account_rhythm AS
-WITH h AS (SELECT account_id, hod, count(*) AS c FROM enriched GROUP BY ALL),
-t AS (SELECT account_id, sum(c) AS total FROM h GROUP BY ALL)
-SELECT account_id, -sum((c / total) * ln(c / total)) / ln(24) AS hour_entropy
-FROM h JOIN t USING (account_id) GROUP BY account_id;
+def account_features(requests: ir.Table, ips: ir.Table) -> ir.Table:
+    """The ``account_features`` table: one row per account in ``requests``.
 
-CREATE OR REPLACE TABLE account_gaps AS
-WITH g AS (
-    SELECT account_id, tms - lag(tms) OVER (PARTITION BY account_id ORDER BY tms) AS gap
-    FROM enriched
-)
-SELECT account_id,
-       CASE WHEN count(gap) >= 3 AND avg(gap) > 0 THEN stddev_pop(gap) / avg(gap) END AS gap_cv,
-       median(gap) / 1000.0 AS median_gap_s
-FROM g GROUP BY account_id;
+    Builds an expression and runs nothing; any Ibis backend can execute it. Example, on Ibis's
+    default backend (DuckDB) with Arrow tables in memory::
 
-CREATE OR REPLACE TABLE account_domains AS
-WITH d AS (
-    SELECT account_id, domain, count(*) AS c FROM enriched WHERE domain < 7 GROUP BY ALL
-),
-t AS (SELECT account_id, sum(c) AS total FROM d GROUP BY ALL)
-SELECT account_id,
-       max(c / total) AS top_domain_share,
-       count(*) FILTER (WHERE c / total >= 0.05) AS domain_coverage,
-       count(*) FILTER (WHERE c / total >= 0.05 AND domain <= 4) AS capability_coverage,
-       arg_max(domain, c) AS top_domain
-FROM d JOIN t USING (account_id) GROUP BY account_id;
-
-CREATE OR REPLACE TABLE account_templates AS
-WITH d AS (
-    SELECT account_id, template, count(*) AS c FROM enriched WHERE template <> 0 GROUP BY ALL
-),
-t AS (SELECT account_id, sum(c) AS total FROM d GROUP BY ALL)
-SELECT account_id, max(c / total) AS top_template_share
-FROM d JOIN t USING (account_id) GROUP BY account_id;
-
-CREATE OR REPLACE TABLE model_release AS
-SELECT model, min(ts) AS released FROM requests GROUP BY model;
-
-CREATE OR REPLACE TABLE account_model_jump AS
-WITH start AS (SELECT min(ts) AS t0 FROM requests),
-fresh AS (
-    SELECT m.model, m.released FROM model_release m, start
-    WHERE m.released > start.t0 + INTERVAL 2 DAY
-),
-use AS (
-    SELECT e.account_id, f.model, f.released,
-           min(e.ts) FILTER (WHERE e.model = f.model) AS first_use,
-           avg(CASE WHEN e.model = f.model THEN 1.0 ELSE 0.0 END) AS share_after
-    FROM enriched e JOIN fresh f ON e.ts >= f.released
-    GROUP BY ALL
-)
-SELECT account_id,
-       max(CASE WHEN first_use <= released + INTERVAL 1 DAY AND share_after >= 0.5
-                THEN 1.0 ELSE 0.0 END) AS early_model_jump
-FROM use GROUP BY account_id;
-
-CREATE OR REPLACE TABLE account_features AS
-SELECT b.*,
-       coalesce(r.hour_entropy, 0) AS hour_entropy,
-       g.gap_cv, g.median_gap_s,
-       coalesce(d.top_domain_share, 0) AS top_domain_share,
-       coalesce(d.domain_coverage, 0) AS domain_coverage,
-       coalesce(d.capability_coverage, 0) AS capability_coverage,
-       d.top_domain,
-       coalesce(t.top_template_share, 0) AS top_template_share,
-       coalesce(j.early_model_jump, 0) AS early_model_jump,
-       b.requests / greatest(b.active_days, 1) AS requests_per_day,
-       b.ips / b.requests AS ip_churn
-FROM account_base b
-LEFT JOIN account_rhythm r USING (account_id)
-LEFT JOIN account_gaps g USING (account_id)
-LEFT JOIN account_domains d USING (account_id)
-LEFT JOIN account_templates t USING (account_id)
-LEFT JOIN account_model_jump j USING (account_id);
-"""
+        table = account_features(ibis.memtable(requests), ibis.memtable(ips)).to_pyarrow()
+    """
+    enriched = _enriched(requests, ips)
+    base = _base(enriched)
+    rhythm = _rhythm(enriched)
+    gaps = _gaps(enriched)
+    domains = _domains(enriched)
+    templates = _templates(enriched)
+    jump = _model_jump(requests, enriched)
+    joined = (
+        base.left_join(rhythm, "account_id")
+        .left_join(gaps, "account_id")
+        .left_join(domains, "account_id")
+        .left_join(templates, "account_id")
+        .left_join(jump, "account_id")
+    )
+    return joined.select(
+        base,
+        hour_entropy=rhythm.hour_entropy.fill_null(0.0),
+        gap_cv=gaps.gap_cv,
+        median_gap_s=gaps.median_gap_s,
+        top_domain_share=domains.top_domain_share.fill_null(0.0),
+        domain_coverage=domains.domain_coverage.fill_null(0),
+        capability_coverage=domains.capability_coverage.fill_null(0),
+        top_domain=domains.top_domain,
+        top_template_share=templates.top_template_share.fill_null(0.0),
+        early_model_jump=jump.early_model_jump.fill_null(0.0),
+        requests_per_day=base.requests / ibis.greatest(base.active_days, 1),
+        ip_churn=base.ips / base.requests,
+    )
 
 
 def compute_features(db: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build ``account_features`` from ``requests`` and ``ips``."""
-    db.execute(FEATURES_SQL)
+    """(Re)build table ``account_features`` from tables ``requests`` and ``ips`` in ``db``.
+
+    The expression is compiled to one DuckDB statement over the connection's own tables, so the
+    data never leaves DuckDB and the connection's settings are left as they are.
+    """
+    sql = _duckdb_sql(_schema(db, "requests"), _schema(db, "ips"))
+    db.execute(f"CREATE OR REPLACE TABLE account_features AS {sql}")
+
+
+@functools.cache
+def _duckdb_sql(requests: ibis.Schema, ips: ibis.Schema) -> str:
+    """The ``account_features`` query over DuckDB tables ``requests`` and ``ips`` of these schemas.
+
+    Two rewrites of Ibis's output keep it as fast as hand-written SQL: the requests-with-networks
+    join that the parts share is streamed into each part, not materialised first (DuckDB
+    materialises a CTE used more than once: twice the time here); and millisecond differences of
+    ``TIMESTAMP WITH TIME ZONE`` values subtract ``epoch_ms`` values instead of calling
+    ``date_diff``, which goes through ICU calendars (the same numbers, twice as fast).
+    """
+    expr = account_features(ibis.table(requests, name="requests"), ibis.table(ips, name="ips"))
+    tree = duckdb_compiler.to_sqlglot(expr)
+    for cte in tree.find_all(sge.CTE):
+        cte.set("materialized", False)
+    for diff in list(tree.find_all(sge.DateDiff)):
+        if diff.unit is not None and diff.unit.name.upper() == "MILLISECOND":
+            epoch_ms = duckdb_compiler.f.epoch_ms
+            diff.replace(sge.Sub(this=epoch_ms(diff.this), expression=epoch_ms(diff.expression)))
+    return str(tree.sql(dialect=duckdb_compiler.dialect))
+
+
+def _schema(db: duckdb.DuckDBPyConnection, table: str) -> ibis.Schema:
+    # execute(), not sql(): a caller may have left a result unfetched on the connection
+    described = db.execute(f"DESCRIBE {table}").fetchall()
+    types = duckdb_compiler.type_mapper
+    return ibis.schema(
+        {row[0]: types.from_string(row[1], nullable=row[2] == "YES") for row in described}
+    )
+
+
+def _share(condition: ir.BooleanValue) -> ir.FloatingScalar:
+    """Share of rows where ``condition`` holds (unknown counts as not)."""
+    # integers: a mean of 1.0/0.0 literals would be a DECIMAL (5 places) on Spark
+    return condition.ifelse(1, 0).mean()
+
+
+def _enriched(requests: ir.Table, ips: ir.Table) -> ir.Table:
+    network = ips.select(ip=ips.client_ip, prefix=ips.prefix, asn=ips.asn, kind=ips.kind)
+    joined = requests.left_join(network, requests.client_ip == network.ip)
+    return joined.select(
+        *(requests[name] for name in USED),
+        network.prefix,
+        network.asn,
+        network.kind,
+        hod=requests.ts.hour(),
+    )
+
+
+def _base(e: ir.Table) -> ir.Table:
+    has_template = e.template != 0
+    return e.group_by("account_id").aggregate(
+        requests=e.count(),
+        active_days=e.ts.date().nunique(),
+        first_seen=e.ts.min(),
+        last_seen=e.ts.max(),
+        avg_input_tokens=e.input_tokens.fill_null(0).mean(),
+        avg_output_tokens=e.output_tokens.fill_null(0).mean(),
+        single_turn=_share((e.n_user <= 1) & (e.n_assistant == 0)),
+        **{name: _share((e.intents & bit) != 0) for name, bit in INTENTS.items()},
+        ips=e.client_ip.nunique(),
+        prefixes=e.prefix.nunique(),
+        asns=e.asn.nunique(),
+        residential_share=_share(e.kind == "residential"),
+        hosting_share=_share((e.kind == "hosting") | (e.kind == "vpn")),
+        mobile_share=_share(e.kind == "mobile"),
+        user_agents=e.user_agent.nunique(),
+        ja4s=e.tls_ja4.nunique(),
+        max_tokens_values=e.max_tokens.nunique(),
+        n_gt1_share=_share(e.n > 1),
+        logprobs_share=_share(e.logprobs),
+        logit_bias_share=_share(e.logit_bias_size > 0),
+        temperatures=e.temperature.nunique(),
+        content_requests=e.template.count(where=has_template),
+        templates=e.template.nunique(where=has_template),
+        models=e.model.nunique(),
+    )
+
+
+def _shares(counts: ir.Table) -> ir.Table:
+    """``counts`` (account_id, key, c) with each key's share ``p`` of its account's rows."""
+    return counts.mutate(p=counts.c / counts.c.sum().over(group_by="account_id"))
+
+
+def _rhythm(e: ir.Table) -> ir.Table:
+    """Entropy of the hour-of-day histogram, 0 (one hour) to 1 (all 24 alike)."""
+    h = _shares(e.group_by(["account_id", "hod"]).aggregate(c=e.count()))
+    return h.group_by("account_id").aggregate(hour_entropy=-(h.p * h.p.ln()).sum() / math.log(24))
+
+
+def _gaps(e: ir.Table) -> ir.Table:
+    """Regularity of the time between an account's consecutive requests (milliseconds)."""
+    previous = e.ts.lag().over(group_by="account_id", order_by="ts")
+    g = e.select("account_id", gap=e.ts.delta(previous, unit="millisecond"))
+    regular = (g.gap.count() >= 3) & (g.gap.mean() > 0)
+    return g.group_by("account_id").aggregate(
+        gap_cv=regular.ifelse(g.gap.std(how="pop") / g.gap.mean(), ibis.null("float64")),
+        median_gap_s=g.gap.median() / 1000.0,
+    )
+
+
+def _domains(e: ir.Table) -> ir.Table:
+    """Concentration on and coverage of capability domains."""
+    known = e.filter(e.domain < OTHER_DOMAIN)
+    d = _shares(known.group_by(["account_id", "domain"]).aggregate(c=known.count()))
+    covered = d.p >= COVERED_SHARE
+    return d.group_by("account_id").aggregate(
+        top_domain_share=d.p.max(),
+        domain_coverage=d.p.count(where=covered),
+        capability_coverage=d.p.count(where=covered & (d.domain <= LAST_CAPABILITY)),
+        # the domain with most requests; among equals the lowest number, so that every engine
+        # picks the same one (keys c * 8 - domain order by count first: domains are 0..6 here)
+        top_domain=d.domain.argmax(d.c * (OTHER_DOMAIN + 1) - d.domain),
+    )
+
+
+def _templates(e: ir.Table) -> ir.Table:
+    known = e.filter(e.template != 0)
+    t = known.group_by(["account_id", "template"]).aggregate(c=known.count())
+    return t.group_by("account_id").aggregate(top_template_share=t.c.max() / t.c.sum())
+
+
+def _model_jump(requests: ir.Table, e: ir.Table) -> ir.Table:
+    """1.0 for accounts that moved most of their traffic to a new model within a day."""
+    release = requests.group_by("model").aggregate(released=requests.ts.min())
+    start = requests.aggregate(t0=requests.ts.min())
+    candidates = release.cross_join(start)
+    fresh = candidates.filter(candidates.released > candidates.t0 + FRESH_AFTER).select(
+        fresh_model=candidates.model, released=candidates.released
+    )
+    after = e.join(fresh, e.ts >= fresh.released)
+    on_it = after.model == after.fresh_model
+    use = after.group_by(["account_id", "fresh_model", "released"]).aggregate(
+        first_use=after.ts.min(where=on_it),
+        share_after=_share(on_it),
+    )
+    early = (use.first_use <= use.released + EARLY_WITHIN) & (use.share_after >= EARLY_SHARE)
+    return use.group_by("account_id").aggregate(
+        early_model_jump=early.ifelse(1, 0).max().cast("float64")
+    )
