@@ -11,8 +11,8 @@ columns of :data:`distillguard.detect.store.KEPT`, ``ips`` with ``client_ip``, `
 is the default (:func:`compute_features`, used by ``distillguard detect``); Apache Spark runs
 them when one machine is not enough (:mod:`distillguard.detect.engine.spark`).
 
-Hours and days are those of the engine's session time zone: the Spark runner pins UTC, DuckDB
-uses its ``TimeZone`` setting (the machine's zone unless set).
+Hours and days are those of the engine's session time zone, which both runners pin to UTC (the
+detection store sets DuckDB's ``TimeZone``; the Spark runner sets its session's).
 """
 
 from __future__ import annotations

@@ -76,6 +76,9 @@ class Store:
             if memory_limit:
                 self.db.execute(f"SET memory_limit = '{memory_limit}'")
             self.db.execute("SET preserve_insertion_order = false")
+            # Hours and days (daily rhythm, active days) are UTC's, as in dg.request.v1,
+            # whatever zone the machine is set to.
+            self.db.execute("SET TimeZone = 'UTC'")
         except duckdb.Error as exc:
             raise StorageError(f"cannot open detection state {path}: {exc}") from exc
         self.db.execute(
