@@ -81,3 +81,41 @@ async def test_requests_through_enforcement_leave_no_reference_cycles(
         finally:
             gc.enable()
         assert cyclic < 100, f"{cyclic} objects in reference cycles after 100 requests"
+
+
+def test_throttled_client_sees_the_sdks_rate_limit_error_streamed_and_not(
+    mock_upstream: ServerThread, tmp_path: Path
+) -> None:
+    import anthropic
+    import openai
+
+    with running_gateway(mock_upstream.url, tmp_path, enforcement_url="memory://") as gw:
+        store = gw.app._inner.store  # type: ignore[union-attr]
+        store.put(
+            action("account:acc_1", ActionKind.THROTTLE, throttle=Throttle(limits={"rpm": 1}))
+        )
+        oa = openai.OpenAI(api_key=GOOD, base_url=gw.url + "/v1", max_retries=0)
+        an = anthropic.Anthropic(api_key=GOOD, base_url=gw.url, max_retries=0)
+        messages: Any = [{"role": "user", "content": "hello"}]
+        first = oa.chat.completions.create(model="mock-1", messages=messages)
+        assert first.choices[0].message.content
+        with pytest.raises(openai.RateLimitError) as refused:
+            oa.chat.completions.create(model="mock-1", messages=messages, stream=True)
+        headers = refused.value.response.headers
+        # a throttle is a limit the client can wait out: retry advice, and no "do not retry"
+        assert 0 < float(headers["retry-after"]) <= 60
+        assert headers.get("x-should-retry") != "false"
+        assert headers["x-ratelimit-limit-requests"] == "1"
+        with pytest.raises(anthropic.RateLimitError) as refused_anthropic:
+            an.messages.create(model="mock-1", max_tokens=16, messages=messages)
+        assert refused_anthropic.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
+        with (
+            pytest.raises(anthropic.RateLimitError),
+            an.messages.stream(model="mock-1", max_tokens=16, messages=messages) as stream,
+        ):
+            stream.get_final_message()
+        oa.close()
+        an.close()
+        # every request under the action is logged as throttled; the first one was served
+        logged = [(r["decision"], r["status"]) for r in gw.records()]
+        assert logged == [("throttle", 200)] + [("throttle", 429)] * 3
