@@ -175,8 +175,7 @@ class EnforcementMiddleware:
             raise BadRequest("the request body must be a JSON object")
         restricted = restrict_request(endpoint, parsed, plan.controls)
         if restricted != parsed:
-            exact = restrict_request(endpoint, codec.loads_exact(body), plan.controls)
-            body = codec.dumps(exact)
+            body = codec.dumps(restricted)
             _set_header(scope, b"content-length", str(len(body)).encode())
         return _replay([{"type": "http.request", "body": body, "more_body": False}])
 
@@ -256,7 +255,7 @@ class _ResponseFilter:
             return
         body = b"".join(self.chunks)
         try:
-            parsed = codec.loads_exact(body)
+            parsed = codec.loads(body)
             if isinstance(parsed, dict):
                 body = codec.dumps(filter_response(self.endpoint, parsed, self.controls))
         except ValueError:

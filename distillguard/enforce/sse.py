@@ -51,7 +51,7 @@ class SSEFilter:
             return block + b"\n\n"
         payload = b"\n".join(data)
         try:
-            parsed = codec.loads_exact(payload)
+            parsed = codec.loads(payload)
         except ValueError:
             return block + b"\n\n"
         if not isinstance(parsed, dict):
