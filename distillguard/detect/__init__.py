@@ -14,8 +14,8 @@ Public entry points:
 
 Layout: ``features/`` (one algorithm per module), ``enrich/`` (IP networks, ASN database,
 e-mail domains), ``store`` (DuckDB state and incremental ingest), ``behaviour`` (per-account
-features as Ibis expressions, run by DuckDB), ``engine/`` (the same features on Spark),
-``signup`` (sign-up traces), ``scoring`` (own signals and reasons), ``linking/`` (evidence
-keys, rarity-weighted edges, Leiden communities), ``campaigns``, ``pipeline``; thresholds and
-weights in ``defaults.toml``.
+features as Ibis expressions, run by DuckDB), ``engine/`` (the same features and linking on
+Spark), ``signup`` (sign-up traces), ``scoring`` (own signals and reasons), ``linking/``
+(evidence keys and rarity-weighted edges as Ibis expressions, Leiden communities),
+``campaigns``, ``pipeline``; thresholds and weights in ``defaults.toml``.
 """

@@ -12,59 +12,72 @@ ordinary users behind one address never becomes a component. Keys shared by at m
 ``pair_cap`` candidates link every pair; larger ones link each account to its ``neighbours``
 next members in a fixed pseudo-random order (a ring), which keeps the graph linear in size
 while a campaign sharing the key stays connected.
+
+:func:`pair_kinds` and :func:`edges` only build Ibis expressions, so the same definitions run
+on every engine Ibis compiles to: DuckDB inside ``distillguard detect`` (:func:`build_edges`),
+Apache Spark beyond one machine (:mod:`distillguard.detect.engine.spark`).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+
 import duckdb
+import ibis
+import ibis.expr.types as ir
 
 from distillguard.detect.config import KeyKind
+from distillguard.detect.linking.compiled import duckdb_sql, table_schema
 
-EDGES_SQL = """
-CREATE OR REPLACE TABLE key_df AS
-SELECT kind, key, count(*) AS df FROM evidence GROUP BY ALL HAVING count(*) >= {min_accounts};
-
-CREATE OR REPLACE TABLE key_members AS
-SELECT e.kind, e.key, e.account_id, d.df,
-       row_number() OVER (PARTITION BY e.kind, e.key ORDER BY hash(e.account_id)) AS pos,
-       count(*) OVER (PARTITION BY e.kind, e.key) AS m
-FROM evidence e
-JOIN key_df d USING (kind, key)
-JOIN kind_limits l USING (kind)
-JOIN candidates c USING (account_id)
-WHERE d.df <= l.max_df;
-
-CREATE OR REPLACE TABLE key_pairs AS
-SELECT a.kind, a.key, a.df, a.account_id AS src, b.account_id AS dst
-FROM key_members a JOIN key_members b
-  ON a.kind = b.kind AND a.key = b.key AND a.pos < b.pos
-WHERE a.m <= {pair_cap} AND a.m >= 2
-UNION ALL
-SELECT a.kind, a.key, a.df,
-       least(a.account_id, b.account_id), greatest(a.account_id, b.account_id)
-FROM key_members a
-CROSS JOIN range(1, {neighbours} + 1) j(step)
-JOIN key_members b
-  ON a.kind = b.kind AND a.key = b.key AND b.pos = ((a.pos - 1 + j.step) % a.m) + 1
-WHERE a.m > {pair_cap};
-
-CREATE OR REPLACE TABLE pair_kinds AS
-SELECT least(p.src, p.dst) AS src, greatest(p.src, p.dst) AS dst, p.kind,
-       count(*) AS shared,
-       any_value(l.weight) * (1 - exp(-sum(ln({n} / p.df) / ln({n})))) AS weight
-FROM key_pairs p JOIN kind_limits l USING (kind)
-WHERE p.src <> p.dst
-GROUP BY 1, 2, 3;
-
-CREATE OR REPLACE TABLE edges AS
-SELECT src, dst, sum(weight) AS weight, count(*) AS kinds,
-       string_agg(kind, ',' ORDER BY kind) AS kind_list
-FROM pair_kinds GROUP BY src, dst
-HAVING sum(weight) >= {min_edge_weight}
-    OR (sum(weight) >= {min_mixed_weight} AND bool_or(kind NOT IN ({content_kinds})));
-"""
 # What is asked, not who asks: many unrelated users send the same public prompts.
 CONTENT_KINDS = ("template", "lsh", "template_sync", "system_prompt")
+
+
+def pair_kinds(
+    evidence: ir.Table,
+    candidates: ir.Table,
+    kinds: Mapping[str, KeyKind],
+    *,
+    min_accounts: int,
+    pair_cap: int,
+    neighbours: int,
+) -> ir.Table:
+    """The ``pair_kinds`` table: per linked pair (``src`` < ``dst``) and kind, the number of
+    keys they share (``shared``) and the saturated, rarity-weighted ``weight``.
+
+    ``evidence`` is the table of :func:`~distillguard.detect.linking.evidence.evidence`,
+    ``candidates`` has one column ``account_id``. Rarity counts every account in ``evidence``;
+    only keys shared by ``min_accounts`` accounts or more, and by at most their kind's
+    ``max_df``, link candidates. Builds an expression and runs nothing.
+    """
+    members = _members(evidence, candidates, kinds, min_accounts)
+    pairs = _all_pairs(members, pair_cap).union(_ring(members, pair_cap, neighbours))
+    pairs = pairs.filter(pairs.src != pairs.dst)
+    n = (ibis.greatest(evidence.account_id.nunique(), 2) + 1).as_scalar().cast("float64")
+    found = pairs.group_by(
+        src=ibis.least(pairs.src, pairs.dst), dst=ibis.greatest(pairs.src, pairs.dst), kind="kind"
+    ).aggregate(shared=pairs.count(), rarity=((n / pairs.df).ln() / n.ln()).sum())
+    weight = _per_kind(found.kind, {name: kind.weight for name, kind in kinds.items()})
+    return found.select("src", "dst", "kind", "shared", weight=weight * (1 - (-found.rarity).exp()))
+
+
+def edges(
+    pair_kinds: ir.Table, *, min_edge_weight: float, min_mixed_weight: float | None = None
+) -> ir.Table:
+    """The ``edges`` table (src, dst, weight, kinds, kind_list) of the pairs linked strongly
+    enough, from the table of :func:`pair_kinds`; rules as in :func:`build_edges`.
+    """
+    p = pair_kinds
+    linked = p.group_by("src", "dst").aggregate(
+        weight=p.weight.sum(),
+        kinds=p.count(),
+        kind_list=p.kind.collect().sort().join(","),
+        mixed=(~p.kind.isin(CONTENT_KINDS)).any(),
+    )
+    mixed = min_edge_weight if min_mixed_weight is None else min_mixed_weight
+    strong = (linked.weight >= min_edge_weight) | ((linked.weight >= mixed) & linked.mixed)
+    return linked.filter(strong).drop("mixed")
 
 
 def build_edges(
@@ -77,7 +90,7 @@ def build_edges(
     min_edge_weight: float,
     min_mixed_weight: float | None = None,
 ) -> None:
-    """(Re)build table ``edges`` (src, dst, weight, kinds, kind_list).
+    """(Re)build tables ``pair_kinds`` and ``edges`` (src, dst, weight, kinds, kind_list).
 
     A pair is linked when its evidence weighs ``min_edge_weight``, or ``min_mixed_weight``
     (default: the same) when some of it is more than shared prompt content
@@ -87,23 +100,94 @@ def build_edges(
     are, not only what they ask. Needs tables ``evidence`` and ``candidates`` (one column
     ``account_id``).
     """
-    row = db.execute("SELECT count(DISTINCT account_id) FROM evidence").fetchone()
-    n = max(int(row[0]) if row else 0, 2) + 1
-    limits = [(name, kind.weight, kind.max_df) for name, kind in kinds.items()]
-    db.execute(
-        "CREATE OR REPLACE TEMP TABLE kind_limits (kind VARCHAR, weight DOUBLE, max_df BIGINT)"
+    pairs_sql = _pair_kinds_sql(
+        table_schema(db, "evidence"),
+        table_schema(db, "candidates"),
+        tuple(sorted(kinds.items())),
+        int(min_accounts),
+        int(pair_cap),
+        int(neighbours),
     )
-    db.executemany("INSERT INTO kind_limits VALUES (?, ?, ?)", limits)
-    db.execute(
-        EDGES_SQL.format(
-            min_accounts=int(min_accounts),
-            pair_cap=int(pair_cap),
-            neighbours=int(neighbours),
-            min_edge_weight=float(min_edge_weight),
-            min_mixed_weight=float(
-                min_edge_weight if min_mixed_weight is None else min_mixed_weight
-            ),
-            content_kinds=", ".join(f"'{k}'" for k in CONTENT_KINDS),
-            n=float(n),
-        )
+    db.execute(f"CREATE OR REPLACE TABLE pair_kinds AS {pairs_sql}")
+    edges_sql = _edges_sql(
+        table_schema(db, "pair_kinds"),
+        float(min_edge_weight),
+        None if min_mixed_weight is None else float(min_mixed_weight),
+    )
+    db.execute(f"CREATE OR REPLACE TABLE edges AS {edges_sql}")
+    for stale in ("key_df", "key_members", "key_pairs"):  # steps of earlier versions' state
+        db.execute(f"DROP TABLE IF EXISTS {stale}")
+
+
+@functools.cache
+def _pair_kinds_sql(
+    evidence: ibis.Schema,
+    candidates: ibis.Schema,
+    kinds: tuple[tuple[str, KeyKind], ...],
+    min_accounts: int,
+    pair_cap: int,
+    neighbours: int,
+) -> str:
+    expr = pair_kinds(
+        ibis.table(evidence, name="evidence"),
+        ibis.table(candidates, name="candidates"),
+        dict(kinds),
+        min_accounts=min_accounts,
+        pair_cap=pair_cap,
+        neighbours=neighbours,
+    )
+    return duckdb_sql(expr)
+
+
+@functools.cache
+def _edges_sql(schema: ibis.Schema, min_edge_weight: float, min_mixed_weight: float | None) -> str:
+    expr = edges(
+        ibis.table(schema, name="pair_kinds"),
+        min_edge_weight=min_edge_weight,
+        min_mixed_weight=min_mixed_weight,
+    )
+    return duckdb_sql(expr)
+
+
+def _per_kind(kind: ir.StringValue, values: Mapping[str, float]) -> ir.NumericValue:
+    """The setting of each row's kind (null for a kind without settings)."""
+    if not values:
+        return ibis.null("float64")
+    return kind.cases(*values.items())
+
+
+def _members(
+    evidence: ir.Table, candidates: ir.Table, kinds: Mapping[str, KeyKind], min_accounts: int
+) -> ir.Table:
+    """Candidates holding a key worth linking on, with the key's ``df``, the number ``m`` of
+    candidates holding it and each one's place ``pos`` (0 to m - 1) in the key's ring."""
+    counted = evidence.group_by("kind", "key").aggregate(df=evidence.count())
+    common = counted.filter(counted.df >= min_accounts)
+    e = evidence.semi_join(candidates, "account_id").join(common, ["kind", "key"])
+    max_df = _per_kind(e.kind, {name: kind.max_df for name, kind in kinds.items()})
+    e = e.filter(e.kind.isin(list(kinds)), e.df <= max_df)
+    key = ibis.window(group_by=[e.kind, e.key])
+    # a pseudo-random order that every run of one engine repeats (the id breaks hash ties)
+    ring = ibis.window(group_by=[e.kind, e.key], order_by=[e.account_id.hash(), e.account_id])
+    return e.mutate(pos=ibis.row_number().over(ring), m=e.account_id.count().over(key))
+
+
+def _all_pairs(members: ir.Table, pair_cap: int) -> ir.Table:
+    small = members.filter(members.m >= 2, members.m <= pair_cap)
+    a, b = small, small.view()
+    joined = a.join(b, [a.kind == b.kind, a.key == b.key, a.pos < b.pos])
+    return joined.select(a.kind, a.df, src=a.account_id, dst=b.account_id)
+
+
+def _ring(members: ir.Table, pair_cap: int, neighbours: int) -> ir.Table:
+    big = members.filter(members.m > pair_cap)
+    steps = ibis.literal(list(range(1, neighbours + 1)), type="array<int64>")
+    a = big.mutate(step=steps.unnest())
+    b = big.view()
+    joined = a.join(b, [a.kind == b.kind, a.key == b.key, b.pos == (a.pos + a.step) % a.m])
+    return joined.select(
+        a.kind,
+        a.df,
+        src=ibis.least(a.account_id, b.account_id),
+        dst=ibis.greatest(a.account_id, b.account_id),
     )

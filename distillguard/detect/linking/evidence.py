@@ -12,92 +12,113 @@ Kinds (stable names, weighted in ``defaults.toml``):
 - ``system_prompt``: the same system prompt;
 - ``payment``, ``email_pattern``, ``signup_burst``, ``signup_network``: sign-up traces.
 
-Keys are 64-bit hashes computed by DuckDB; only rarity matters downstream, so no key text is
-kept.
+Keys are 64-bit hashes computed by the engine; only equal keys matter downstream (rarity), so
+no key text is kept and keys of different engines need not agree.
+
+:func:`evidence` only builds an Ibis expression over three tables (``requests`` with the
+columns of :data:`distillguard.detect.store.KEPT`, ``ips``, ``account_signup``), so the same
+definitions run on every engine Ibis compiles to: DuckDB inside ``distillguard detect``
+(:func:`build_evidence`), Apache Spark beyond one machine (:mod:`distillguard.detect.engine.spark`).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+
 import duckdb
+import ibis
+import ibis.expr.types as ir
 
 from distillguard.detect.config import KeyKind
+from distillguard.detect.linking.compiled import duckdb_sql, table_schema
 
 
-def _window_ms(kind: KeyKind) -> int:
-    return max(kind.window_minutes, 1) * 60_000
+def evidence(
+    requests: ir.Table, ips: ir.Table, signup: ir.Table, kinds: Mapping[str, KeyKind]
+) -> ir.Table:
+    """The ``evidence`` table: distinct (account_id, kind, key) for the kinds with a weight.
 
+    ``signup`` is the ``account_signup`` table (:mod:`distillguard.detect.signup`). Builds an
+    expression and runs nothing. Example, on Ibis's default backend with Arrow tables::
 
-def evidence_sql(kinds: dict[str, KeyKind]) -> str:
-    """SQL that builds table ``evidence`` (distinct account, kind, key) for enabled kinds."""
-    parts: list[str] = []
-    req = "FROM requests r"
+        keys = evidence(*map(ibis.memtable, (requests, ips, signup)), kinds).to_pyarrow()
+    """
+    enabled = {name for name, kind in kinds.items() if kind.weight > 0}
+    r, s = requests, signup
+    parts: list[ir.Table] = []
 
-    def add(name: str, select: str) -> None:
-        if name in kinds and kinds[name].weight > 0:
-            parts.append(select)
-
-    if "ip_window" in kinds:
-        w = _window_ms(kinds["ip_window"])
-        add(
-            "ip_window",
-            f"SELECT account_id, 'ip_window' AS kind, "
-            f"hash(client_ip, epoch_ms(ts) // {w}) AS key {req}",
+    def add(name: str, table: ir.Table, where: ir.BooleanValue, *values: ir.Value) -> None:
+        if name not in enabled:
+            return
+        key = values[0].hash() if len(values) == 1 else _struct(*values).hash()
+        parts.append(
+            table.filter(where).select(
+                account_id=table.account_id, kind=ibis.literal(name), key=key
+            )
         )
-    if "prefix_day" in kinds:
-        w = _window_ms(kinds["prefix_day"])
-        add(
-            "prefix_day",
-            f"SELECT r.account_id, 'prefix_day', hash(i.prefix, epoch_ms(r.ts) // {w}) "
-            f"{req} JOIN ips i USING (client_ip) WHERE i.prefix IS NOT NULL",
-        )
-    add(
-        "ja4_agent",
-        f"SELECT account_id, 'ja4_agent', hash(tls_ja4, user_agent) {req} "
-        "WHERE tls_ja4 IS NOT NULL AND user_agent IS NOT NULL",
-    )
-    add("template", f"SELECT account_id, 'template', hash(template) {req} WHERE template <> 0")
-    add(
-        "lsh",
-        f"SELECT account_id, 'lsh', hash(lsh_0) {req} WHERE lsh_0 <> 0 UNION ALL "
-        f"SELECT account_id, 'lsh', hash(lsh_1) {req} WHERE lsh_1 <> 0",
-    )
-    if "template_sync" in kinds:
-        w = _window_ms(kinds["template_sync"])
-        add(
-            "template_sync",
-            f"SELECT account_id, 'template_sync', hash(lsh_0, epoch_ms(ts) // {w}) {req} "
-            "WHERE lsh_0 <> 0",
-        )
-    add(
-        "system_prompt",
-        f"SELECT account_id, 'system_prompt', hash(system_hash) {req} WHERE system_hash <> 0",
-    )
-    signup = "FROM account_signup"
-    add(
-        "payment",
-        f"SELECT account_id, 'payment', hash(payment_fingerprint) {signup} "
-        "WHERE payment_fingerprint IS NOT NULL",
-    )
+
+    if "ip_window" in enabled:
+        add("ip_window", r, ibis.literal(True), r.client_ip, _window(r.ts, kinds["ip_window"]))
+    if "prefix_day" in enabled:
+        # an inner join: addresses without a network (none known) share no prefix
+        p = r.join(ips.select("client_ip", "prefix"), "client_ip")
+        add("prefix_day", p, p.prefix.notnull(), p.prefix, _window(p.ts, kinds["prefix_day"]))
+    add("ja4_agent", r, r.tls_ja4.notnull() & r.user_agent.notnull(), r.tls_ja4, r.user_agent)
+    add("template", r, r.template != 0, r.template)
+    add("lsh", r, r.lsh_0 != 0, r.lsh_0)
+    add("lsh", r, r.lsh_1 != 0, r.lsh_1)
+    if "template_sync" in enabled:
+        add("template_sync", r, r.lsh_0 != 0, r.lsh_0, _window(r.ts, kinds["template_sync"]))
+    add("system_prompt", r, r.system_hash != 0, r.system_hash)
+    add("payment", s, s.payment_fingerprint.notnull(), s.payment_fingerprint)
     add(
         "email_pattern",
-        f"SELECT account_id, 'email_pattern', hash(email_pattern) {signup} "
-        "WHERE email_pattern IS NOT NULL AND email_kind <> 'custom'",
+        s,
+        s.email_pattern.notnull() & (s.email_kind != "custom"),
+        s.email_pattern,
     )
-    add(
-        "signup_burst",
-        f"SELECT account_id, 'signup_burst', hash(created_hour) {signup} WHERE burst_ratio >= 3",
-    )
-    add(
-        "signup_network",
-        f"SELECT account_id, 'signup_network', hash(signup_prefix) {signup} "
-        "WHERE signup_prefix IS NOT NULL",
-    )
-    if not parts:
-        return "CREATE OR REPLACE TABLE evidence (account_id VARCHAR, kind VARCHAR, key UBIGINT)"
-    union = "\nUNION ALL\n".join(parts)
-    return f"CREATE OR REPLACE TABLE evidence AS SELECT DISTINCT * FROM (\n{union}\n) e(account_id, kind, key)"
+    add("signup_burst", s, s.burst_ratio >= 3, s.created_hour)
+    add("signup_network", s, s.signup_prefix.notnull(), s.signup_prefix)
+    if not parts:  # no kind has a weight: an empty table of the same shape
+        parts.append(
+            r.filter(ibis.literal(False)).select(
+                account_id=r.account_id, kind=ibis.literal(""), key=r.account_id.hash()
+            )
+        )
+    return ibis.union(*parts).distinct()
 
 
 def build_evidence(db: duckdb.DuckDBPyConnection, kinds: dict[str, KeyKind]) -> None:
-    """(Re)build table ``evidence``; needs ``requests``, ``ips`` and ``account_signup``."""
-    db.execute(evidence_sql(kinds))
+    """(Re)build table ``evidence``; needs ``requests``, ``ips`` and ``account_signup``.
+
+    The expression runs as one DuckDB statement over the connection's own tables.
+    """
+    schemas = (table_schema(db, t) for t in ("requests", "ips", "account_signup"))
+    sql = _duckdb_sql(*schemas, tuple(sorted(kinds.items())))
+    db.execute(f"CREATE OR REPLACE TABLE evidence AS {sql}")
+
+
+@functools.cache
+def _duckdb_sql(
+    requests: ibis.Schema,
+    ips: ibis.Schema,
+    signup: ibis.Schema,
+    kinds: tuple[tuple[str, KeyKind], ...],
+) -> str:
+    tables = (
+        ibis.table(requests, name="requests"),
+        ibis.table(ips, name="ips"),
+        ibis.table(signup, name="account_signup"),
+    )
+    return duckdb_sql(evidence(*tables, dict(kinds)))
+
+
+def _window(ts: ir.TimestampValue, kind: KeyKind) -> ir.IntegerValue:
+    """The number of the kind's time window (``window_minutes`` long, at least one) holding
+    ``ts``."""
+    return ts.epoch_seconds() // (max(kind.window_minutes, 1) * 60)
+
+
+def _struct(*values: ir.Value) -> ir.StructValue:
+    return ibis.struct({f"v{i}": value for i, value in enumerate(values)})
