@@ -26,6 +26,8 @@ import ibis.expr.types as ir
 import sqlglot.expressions as sge
 from ibis.backends.sql.compilers.duckdb import compiler as duckdb_compiler
 
+from distillguard.detect.engine.sql import table_schema
+
 # Intent bits of the featurised requests (detect/features/intent.py).
 INTENTS = {"cot_share": 1, "sysprompt_share": 2, "rubric_share": 4, "synthetic_share": 8}
 # Domains 0..6 are capabilities (0..4 the ones a capability sweep covers); 7 is "other".
@@ -89,7 +91,7 @@ def compute_features(db: duckdb.DuckDBPyConnection) -> None:
     The expression is compiled to one DuckDB statement over the connection's own tables, so the
     data never leaves DuckDB and the connection's settings are left as they are.
     """
-    sql = _duckdb_sql(_schema(db, "requests"), _schema(db, "ips"))
+    sql = _duckdb_sql(table_schema(db, "requests"), table_schema(db, "ips"))
     db.execute(f"CREATE OR REPLACE TABLE account_features AS {sql}")
 
 
@@ -112,15 +114,6 @@ def _duckdb_sql(requests: ibis.Schema, ips: ibis.Schema) -> str:
             epoch_ms = duckdb_compiler.f.epoch_ms
             diff.replace(sge.Sub(this=epoch_ms(diff.this), expression=epoch_ms(diff.expression)))
     return str(tree.sql(dialect=duckdb_compiler.dialect))
-
-
-def _schema(db: duckdb.DuckDBPyConnection, table: str) -> ibis.Schema:
-    # execute(), not sql(): a caller may have left a result unfetched on the connection
-    described = db.execute(f"DESCRIBE {table}").fetchall()
-    types = duckdb_compiler.type_mapper
-    return ibis.schema(
-        {row[0]: types.from_string(row[1], nullable=row[2] == "YES") for row in described}
-    )
 
 
 def _share(condition: ir.BooleanValue) -> ir.FloatingScalar:

@@ -1,4 +1,4 @@
-"""Engines other than the embedded default for the per-account features and the linking step.
+"""Where the per-account features and the linking step run: DuckDB, embedded, or Apache Spark.
 
 The features and the account graph's evidence, pairs and edges are Ibis expressions
 (:func:`distillguard.detect.behaviour.account_features`,
@@ -7,7 +7,8 @@ The features and the account graph's evidence, pairs and edges are Ibis expressi
 :func:`distillguard.detect.linking.edges.edges`); DuckDB runs them inside ``distillguard detect``
 (:func:`~distillguard.detect.behaviour.compute_features`,
 :func:`~distillguard.detect.linking.evidence.build_evidence`,
-:func:`~distillguard.detect.linking.edges.build_edges`). :mod:`~distillguard.detect.engine.spark`
+:func:`~distillguard.detect.linking.edges.build_edges`), compiled to SQL over the store's own
+tables by :mod:`~distillguard.detect.engine.sql`. :mod:`~distillguard.detect.engine.spark`
 runs the very same definitions on Apache Spark when the requests no longer fit one machine
 (optional extra ``distillguard[spark]``).
 """

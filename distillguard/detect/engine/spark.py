@@ -42,7 +42,7 @@ import pyarrow as pa
 
 from distillguard.detect.behaviour import account_features
 from distillguard.detect.config import KeyKind
-from distillguard.detect.linking.compiled import is_hash, nodes
+from distillguard.detect.engine.sql import is_hash, nodes
 from distillguard.detect.linking.edges import edges, pair_kinds
 from distillguard.detect.linking.evidence import evidence
 from distillguard.errors import ConfigurationError

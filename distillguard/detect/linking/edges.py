@@ -28,7 +28,7 @@ import ibis
 import ibis.expr.types as ir
 
 from distillguard.detect.config import KeyKind
-from distillguard.detect.linking.compiled import duckdb_sql, table_schema
+from distillguard.detect.engine.sql import duckdb_sql, table_schema
 
 # What is asked, not who asks: many unrelated users send the same public prompts.
 CONTENT_KINDS = ("template", "lsh", "template_sync", "system_prompt")

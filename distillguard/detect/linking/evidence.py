@@ -31,7 +31,7 @@ import ibis
 import ibis.expr.types as ir
 
 from distillguard.detect.config import KeyKind
-from distillguard.detect.linking.compiled import duckdb_sql, table_schema
+from distillguard.detect.engine.sql import duckdb_sql, table_schema
 
 
 def evidence(

@@ -1,4 +1,5 @@
-"""The linking expressions compiled to SQL: DuckDB statements over a connection's own tables."""
+"""Ibis expressions compiled to DuckDB SQL over a connection's own tables, and the tree walking
+that the DuckDB and Spark runners share."""
 
 from __future__ import annotations
 
