@@ -108,6 +108,13 @@ _SIGNALS: dict[str, tuple[Callable[[Row], float], Callable[[Row], str]]] = {
         lambda r: _n(r, "burst_ratio"),
         lambda r: f"{int(_n(r, 'burst_peers'))} other accounts signed up within an hour of it",
     ),
+    "program_burst": (
+        lambda r: _n(r, "program_ratio"),
+        lambda r: (
+            f"{int(_n(r, 'program_peers'))} other education, research or start-up sign-ups "
+            "from other networks within an hour of its own"
+        ),
+    ),
     "shared_payment": (
         lambda r: _n(r, "payment_shared"),
         lambda r: f"payment instrument shared by {int(_n(r, 'payment_shared'))} accounts",
