@@ -13,7 +13,10 @@ With the C extension built, the same figures for the pure Python and numpy path 
 MinHash is compared with ``datasketch.MinHash.bulk`` at the ``num_perm`` detection computes and
 at 128, on the same normalised prompts, tokenising included on both sides. The
 end-to-end run is ``distillguard detect`` in a child process; its peak memory is the child's
-maximum resident set size (the largest single process: the parent with DuckDB, or a worker). With ``--evaluate`` the figures per persona and campaign are printed.
+maximum resident set size (the largest single process: the parent with DuckDB, or a worker);
+``peak_tree_rss_gb`` is the peak of the whole process tree (parent and workers together),
+sampled every 0.5 s from /proc. ``--memory-limit`` is passed to detect (DuckDB's limit).
+With ``--evaluate`` the figures per persona and campaign are printed.
 """
 
 from __future__ import annotations
@@ -131,15 +134,47 @@ def _best(run: Callable[[], object], repeats: int) -> float:
     return best
 
 
-def end_to_end(data: Path, out: Path, workers: int, asn_db: Path | None) -> dict[str, float]:
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants (Linux /proc), in KiB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def end_to_end(
+    data: Path, out: Path, workers: int, asn_db: Path | None, memory_limit: str | None
+) -> dict[str, float]:
     extra = ["--asn-db", str(asn_db)] if asn_db else []
+    if memory_limit:
+        extra += ["--memory-limit", memory_limit]
     start = time.perf_counter()
-    subprocess.run(
+    proc = subprocess.Popen(
         [PYTHON, "-m", "distillguard", "detect", "--requests", str(data / "requests"),
          "--accounts", str(data / "accounts.jsonl"), "--out", str(out), "--quiet",
          "--workers", str(workers), *extra],
-        check=True,
     )  # fmt: skip
+    tree_peak_kb = 0
+    while proc.poll() is None:
+        tree_peak_kb = max(tree_peak_kb, _tree_rss_kb(proc.pid))
+        time.sleep(0.5)
+    if proc.returncode != 0:
+        raise SystemExit(f"distillguard detect failed with exit status {proc.returncode}")
     seconds = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     summary = json.loads((out / "summary.json").read_text())
@@ -148,6 +183,7 @@ def end_to_end(data: Path, out: Path, workers: int, asn_db: Path | None) -> dict
         "seconds": seconds,
         "requests_per_s": summary["requests_stored"] / seconds,
         "peak_rss_gb": peak_kb / 1024 / 1024,
+        "peak_tree_rss_gb": tree_peak_kb / 1024 / 1024,
         **{f"stage_{k}_s": v for k, v in summary["timings_s"].items()},
     }
 
@@ -190,6 +226,7 @@ def main() -> None:
     parser.add_argument("--evaluate", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--asn-db", type=Path, help="@ip-location-db/asn CSV or package directory")
+    parser.add_argument("--memory-limit", help="passed to detect (DuckDB's limit), e.g. 8GB")
     args = parser.parse_args()
     data = args.data
     if data is None:
@@ -205,7 +242,7 @@ def main() -> None:
     results["load_average_1min_after_micro"] = os.getloadavg()[0]
     if not args.micro_only:
         out = args.work / "out"
-        results.update(end_to_end(data, out, args.workers, args.asn_db))
+        results.update(end_to_end(data, out, args.workers, args.asn_db, args.memory_limit))
         if args.evaluate:
             evaluate(data, out)
     for key, value in results.items():

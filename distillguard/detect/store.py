@@ -12,10 +12,12 @@ Tables: ``requests`` (one row per valid request, content reduced to features), `
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -54,6 +56,29 @@ def featurise_segment(
     rejects = RejectSink.collecting()
     tables = list(_featurised(Path(segment), rejects, _worker_featurizer(), batch_size))
     return tables, rejects.kept or [], dict(rejects.counts)
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, segments: list[Path], batch_size: int, workers: int
+) -> Iterator[tuple[Path, tuple[list[pa.Table], list[dict[str, object]], dict[str, int]]]]:
+    """Featurised segments in order, with at most ``2 * workers`` in flight.
+
+    ``pool.map`` would submit every segment at once, so when storing falls behind the
+    workers, finished segments pile up in this process (at full scale, gigabytes of them).
+    """
+    pending: deque[tuple[Path, Future[Any]]] = deque()
+    queue = iter(segments)
+    for segment in queue:
+        pending.append((segment, pool.submit(featurise_segment, str(segment), batch_size)))
+        if len(pending) >= 2 * workers:
+            break
+    while pending:
+        segment, future = pending.popleft()
+        result = future.result()
+        following = next(queue, None)
+        if following is not None:
+            pending.append((following, pool.submit(featurise_segment, str(following), batch_size)))
+        yield segment, result
 
 
 _FEATURIZER: list[BatchFeaturizer] = []
@@ -133,12 +158,10 @@ class Store:
         total = 0
         if workers > 1 and len(segments) > 1:
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                results = pool.map(
-                    featurise_segment, [str(s) for s in segments], [batch_size] * len(segments)
-                )
-                for segment, (tables, kept, _) in zip(segments, results, strict=True):
+                for segment, (tables, kept, _) in _in_order(pool, segments, batch_size, workers):
                     rejects.merge(kept)
                     total += self._store_segment(segment, tables, len(kept), asn, progress)
+                    del tables  # a day of featurised rows: let it go before the next arrives
             return total
         for segment in segments:
             before = rejects.total
