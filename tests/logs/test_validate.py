@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from distillguard.errors import SchemaError
 from distillguard.logs.validate import (
+    _fast_request,
     parse_timestamp,
     validate_account,
     validate_label,
@@ -168,6 +169,22 @@ def test_good_request_variants_accepted_like_the_schema(name: str) -> None:
     REQUEST_VARIANTS[name](record)
     assert REQUEST.is_valid(record)
     assert _agrees(REQUEST, validate_request, record)
+
+
+def test_the_fast_path_takes_plain_records_and_leaves_the_rest_to_the_full_check() -> None:
+    record = good_request()
+    assert _fast_request(record) == parse_timestamp(record["ts"], "ts")
+    for name, mutate in REQUEST_MUTATIONS.items():
+        bad = good_request()
+        mutate(bad)
+        assert _fast_request(bad) is None, name
+    for name, vary in REQUEST_VARIANTS.items():
+        good = good_request()
+        vary(good)
+        fast = _fast_request(good)
+        assert fast is None or fast == parse_timestamp(good["ts"], "ts"), name
+    for ts in ("2026-04-01T12:30:60.000Z", "2026-02-30T12:30:45.123Z", "2026-04-01T12:30:4５.123Z"):
+        assert _fast_request({**good_request(), "ts": ts}) is None, ts
 
 
 def test_reason_codes_are_specific() -> None:
