@@ -14,7 +14,7 @@ from enforce_factories import make_action
 
 from distillguard.enforce.actions import Action, ActionKind
 from distillguard.enforce.middleware import Caller, EnforcementMiddleware
-from distillguard.enforce.output import OutputControls, Reasoning
+from distillguard.enforce.output import Logprobs, OutputControls, Reasoning
 from distillguard.enforce.responses import truncate
 from distillguard.enforce.store import MemoryStore
 from distillguard.errors import GatewayError
@@ -409,3 +409,158 @@ async def test_rewritten_body_keeps_other_values_exactly(
         {"messages": [], "seed": 123456789012345678901234567890, "max_tokens": 10}
     ]
     assert sent[0]["status"] == 200
+
+
+def _reference_restrict(endpoint: str, body: bytes, controls: OutputControls) -> bytes | None:
+    """The request rewrite as it was before the quick path: one exact parse, always."""
+    from distillguard.enforce import codec
+    from distillguard.enforce.output import restrict_request
+    from distillguard.errors import BadRequest
+
+    try:
+        parsed = codec.loads(body)
+    except ValueError:
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise BadRequest("the request body must be a JSON object")
+    restricted = restrict_request(endpoint, parsed, controls)
+    return None if restricted == parsed else codec.dumps(restricted)
+
+
+_BODIES = [
+    b'{"model": "m", "messages": [{"role": "user", "content": "hi"}]}',
+    b'{"model": "m", "messages": [], "max_tokens": 64}',
+    b'{"model": "m", "messages": [], "max_tokens": 12345678901234567890123}',
+    b'{"model": "m", "messages": [], "logprobs": true, "top_logprobs": 20}',
+    b'{"model": "m", "messages": [], "logprobs": true, "top_logprobs": 99999999999999999999}',
+    b'{"model": "m", "messages": [], "logprobs": true, "top_logprobs": 2}',
+    b'{"model": "m", "messages": [], "logit_bias": {"50256": -100}}',
+    b'{"model": "m", "messages": [], "logprobs": true, "logit_bias": {"1": 5}}',
+    b'{"model": "m", "messages": [], "n": 4, "seed": 123456789012345678901234567890}',
+    b'{"model": "m", "messages": [], "max_tokens": NaN}',
+    b'{"model": "m", "messages": [], "temperature": NaN, "logprobs": true}',
+    '{"model": "m", "messages": [], "logprobs": true}'.encode("utf-16"),
+    b'{"model": "m", "messages": [], "\\u006cogprobs": true}',
+    b'{"model": "m", "messages": [], "reasoning_effort": "high"}',
+    b'{"model": "m", "max_tokens": 4096, "thinking": {"type": "enabled", "budget_tokens": 3000}}',
+    b'{"model": "m", "max_tokens": "lots"}',
+    b'{"model": "m", "messages": [], "logprobs": true',
+    b"[1, 2, 3]",
+    b"",
+]
+_CONTROLS = [
+    OutputControls(),
+    OutputControls(max_top_logprobs=5, logprobs_with_logit_bias=False),  # verified default
+    OutputControls(logprobs=Logprobs.REFUSE, logit_bias=False),  # unverified default
+    OutputControls(logprobs=Logprobs.DROP, max_tokens=32, reasoning=Reasoning.NONE),
+    OutputControls(max_n=1, max_thinking_tokens=0),
+    OutputControls(max_thinking_tokens=2000, max_tokens=100_000),
+]
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["openai.chat.completions", "openai.completions", "openai.responses", "anthropic.messages"],
+)
+def test_quick_request_path_gives_what_the_exact_parse_gives(endpoint: str) -> None:
+    # orjson alone decides that a body passes unchanged; the outcome (the bytes sent on, or
+    # the error raised) must be the one the single exact parse gives, for bodies with and
+    # without the controlled fields, with integers beyond 64 bits, NaN, UTF-16 and escapes.
+    from distillguard.enforce.middleware import _restrict_body
+
+    compared = 0
+    for controls in _CONTROLS:
+        for body in _BODIES:
+            try:
+                expected: Any = _reference_restrict(endpoint, body, controls)
+            except GatewayError as exc:
+                expected = (type(exc), exc.status, exc.message)
+            try:
+                got: Any = _restrict_body(endpoint, body, controls)
+            except GatewayError as exc:
+                got = (type(exc), exc.status, exc.message)
+            assert got == expected, (controls, body)
+            compared += 1
+    assert compared == len(_CONTROLS) * len(_BODIES)
+
+
+_RESPONSES = [
+    {
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "42"}, "logprobs": None}
+        ]
+    },
+    {"choices": [{"index": 0, "message": {"content": "42", "reasoning_content": THOUGHT}}]},
+    {
+        "choices": [
+            {
+                "index": 0,
+                "message": {"content": "4"},
+                "logprobs": {
+                    "content": [
+                        {
+                            "token": "4",
+                            "logprob": -0.123456,
+                            "top_logprobs": [{"token": "4", "logprob": -0.1}],
+                        }
+                    ]
+                },
+            }
+        ],
+        "id": 123456789012345678901234567890,
+    },
+    {
+        "content": [
+            {"type": "thinking", "thinking": THOUGHT, "signature": "s"},
+            {"type": "text", "text": "42"},
+        ]
+    },
+    {"content": [{"type": "text", "text": "42"}], "usage": {"output_tokens": 1}},
+    {
+        "output": [
+            {"type": "reasoning", "summary": [{"type": "summary_text", "text": THOUGHT}]},
+            {
+                "type": "message",
+                "content": [
+                    {
+                        "type": "output_text",
+                        "text": "4",
+                        "logprobs": [{"token": "4", "logprob": -0.5}],
+                    }
+                ],
+            },
+        ]
+    },
+]
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["openai.chat.completions", "openai.responses", "anthropic.messages"]
+)
+def test_response_passes_as_sent_only_when_filtering_changes_nothing(endpoint: str) -> None:
+    from distillguard.enforce import codec
+    from distillguard.enforce.middleware import _filter_body
+    from distillguard.enforce.responses import filter_response
+
+    controls = [
+        OutputControls(reasoning=Reasoning.NONE, logprobs=Logprobs.DROP),
+        OutputControls(reasoning=Reasoning.SUMMARISED, logprob_decimals=1, max_top_logprobs=0),
+        OutputControls(logprob_decimals=2),
+    ]
+    changed = unchanged = 0
+    for control in controls:
+        for response in _RESPONSES:
+            body = json.dumps(response, indent=1).encode()  # not orjson's compact bytes
+            expected = filter_response(endpoint, codec.loads(body), control)  # the exact path
+            got = _filter_body(endpoint, body, control)
+            if got is None:
+                unchanged += 1
+                assert codec.loads(body) == expected
+            else:
+                changed += 1
+                assert codec.loads(got) == expected and got == codec.dumps(expected)
+    for body in (b"not json", b"[1, 2]"):
+        assert _filter_body(endpoint, body, controls[0]) is None
+    # what orjson refuses takes the exact path, as before (NaN is sent on as null)
+    assert _filter_body(endpoint, b'{"a": NaN}', controls[0]) == b'{"a":null}'
+    assert changed and unchanged
