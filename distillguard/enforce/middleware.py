@@ -19,7 +19,9 @@ Per HTTP request it:
    request body is checked and capped with :func:`restrict_request` (a refusal is a
    GatewayError handled as in 3), and the response, JSON or ``text/event-stream``, is filtered
    with :mod:`distillguard.enforce.responses`. Error responses and compressed bodies pass
-   unchanged, so the proxy should ask upstream for ``accept-encoding: identity``.
+   unchanged, so the proxy should ask upstream for ``accept-encoding: identity``. The body
+   passed on, with ``orjson.loads`` of it when the middleware already has that, is left in
+   ``scope["state"]["dg.body_json"]`` so the app need not parse the same bytes again.
 
 When the controls are unrestricted nothing is buffered. Otherwise the body is parsed (orjson,
 about 1 µs for 2 kB) and re-encoded only when a field changed; a request or JSON response the
@@ -32,6 +34,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from distillguard.enforce import codec
 from distillguard.enforce.output import (
@@ -54,6 +58,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 ErrorHandler = Callable[[Scope, Receive, Send, GatewayError], Awaitable[None]]
 
 _MERGED_CACHE = 4096  # distinct (level defaults, degrade) pairs kept merged
+
+# scope["state"] key: (body, its orjson.loads) for the request body the middleware passes on,
+# when it parsed it anyway, so the app behind can skip a second parse of the same bytes.
+BODY_JSON = "dg.body_json"
 
 ROUTES = {
     "/v1/chat/completions": "openai.chat.completions",
@@ -102,7 +110,7 @@ class EnforcementMiddleware:
             level: _Plan(defaults(level) if defaults else OutputControls())
             for level in VERIFICATION_LEVELS
         }
-        self._merged: dict[tuple[OutputControls, OutputControls], _Plan] = {}
+        self._merged: dict[tuple[int, int], tuple[_Plan, OutputControls, _Plan]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,11 +121,7 @@ class EnforcementMiddleware:
             await self.app(scope, receive, send)
             return
         decision = self.store.decide(
-            account_id=caller.account_id,
-            key_id=caller.key_id,
-            org_id=caller.org_id,
-            ip=caller.ip,
-            verification=caller.verification,
+            caller.account_id, caller.key_id, caller.org_id, caller.ip, caller.verification
         )
         plan = self._levels.get(caller.verification) or self._levels["none"]
         if decision is not None:
@@ -137,7 +141,28 @@ class EnforcementMiddleware:
             if endpoint is None:
                 await self.app(scope, receive, send)
                 return
-            receive = await self._restrict(scope, receive, endpoint, plan)
+            # The body, whole, read here (no helper coroutine per request); anything else
+            # than a body part (a disconnect) is passed on for the app to see.
+            message = await receive()
+            chunks: list[bytes] | None = None
+            while message["type"] == "http.request" and message.get("more_body", False):
+                if chunks is None:
+                    chunks = []
+                chunks.append(message.get("body", b""))
+                message = await receive()
+            if message["type"] == "http.request":
+                body = message.get("body", b"")
+                if chunks is not None:
+                    chunks.append(body)
+                    body = b"".join(chunks)
+                rewritten, decoded = _restrict(endpoint, body, plan.controls)
+                if rewritten is not None:
+                    body = rewritten
+                    _set_header(scope, b"content-length", str(len(body)).encode())
+                if decoded is not None:
+                    state[BODY_JSON] = (body, decoded)
+                message = {"type": "http.request", "body": body, "more_body": False}
+            receive = _Replay(message)
         except GatewayError as exc:
             if self.on_error is None:
                 raise
@@ -149,40 +174,37 @@ class EnforcementMiddleware:
             await self.app(scope, receive, send)
 
     def _degraded(self, plan: _Plan, degrade: OutputControls) -> _Plan:
-        # A degrade action applies to every request of its subject: merge once per pair.
-        merged = self._merged.get((plan.controls, degrade))
-        if merged is None:
-            if len(self._merged) >= _MERGED_CACHE:
-                self._merged.clear()
-            merged = self._merged[(plan.controls, degrade)] = _Plan(plan.controls.merge(degrade))
+        # A degrade action applies to every request of its subject: merge once per pair. Keyed
+        # by identity (hashing two ten-field dataclasses per request costs more than the rest
+        # of the lookup); the value holds both objects, so neither id can be reused meanwhile.
+        key = (id(plan), id(degrade))
+        cached = self._merged.get(key)
+        if cached is not None and cached[0] is plan and cached[1] is degrade:
+            return cached[2]
+        if len(self._merged) >= _MERGED_CACHE:
+            self._merged.clear()
+        merged = _Plan(plan.controls.merge(degrade))
+        self._merged[key] = (plan, degrade, merged)
         return merged
-
-    async def _restrict(
-        self, scope: Scope, receive: Receive, endpoint: str, plan: _Plan
-    ) -> Receive:
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return _replay([message])  # a disconnect: let the app see it
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        rewritten = _restrict_body(endpoint, body, plan.controls)
-        if rewritten is not None:
-            body = rewritten
-            _set_header(scope, b"content-length", str(len(body)).encode())
-        return _replay([{"type": "http.request", "body": body, "more_body": False}])
 
 
 def _restrict_body(endpoint: str, body: bytes, controls: OutputControls) -> bytes | None:
-    """The body rewritten under ``controls``, or None when they leave it as sent.
+    """The body rewritten under ``controls``, or None when they leave it as sent."""
+    return _restrict(endpoint, body, controls)[0]
+
+
+def _restrict(
+    endpoint: str, body: bytes, controls: OutputControls
+) -> tuple[bytes | None, dict[str, Any] | None]:
+    """The body rewritten under ``controls`` (None when they leave it as sent), and what
+    ``orjson.loads`` gives for the body that goes on, when that is already known (else None).
 
     A body the controls leave unchanged is passed on as sent, so orjson's parse alone decides
     that (it is exact except for integers of 19+ digits, which would only make a checked field
     fail its integer test). A refusal or a rewrite is exact: orjson's result is kept when the
     body holds no such integer, otherwise the body is parsed again by :func:`codec.loads`.
+    A rewrite of orjson's own result is encoded by orjson, so decoding it again would give back
+    the rewritten dict; after the exact parse nothing is offered (NaN, big integers).
     """
     try:
         parsed = codec.quick_loads(body)
@@ -196,9 +218,12 @@ def _restrict_body(endpoint: str, body: bytes, controls: OutputControls) -> byte
                 raise
         else:
             if restricted == parsed:
-                return None
+                return None, parsed
             if codec.orjson_exact(body):
-                return codec.dumps(restricted)
+                try:
+                    return orjson.dumps(restricted), restricted
+                except TypeError:  # an integer beyond 64 bits set by the controls
+                    return codec.dumps(restricted), None
     try:
         parsed = codec.loads(body)
     except ValueError:
@@ -206,7 +231,7 @@ def _restrict_body(endpoint: str, body: bytes, controls: OutputControls) -> byte
     if not isinstance(parsed, dict):
         raise BadRequest("the request body must be a JSON object")
     restricted = restrict_request(endpoint, parsed, controls)
-    return None if restricted == parsed else codec.dumps(restricted)
+    return (None if restricted == parsed else codec.dumps(restricted)), None
 
 
 def _filter_body(endpoint: str, body: bytes, controls: OutputControls) -> bytes | None:
@@ -244,15 +269,20 @@ class _Plan:
         )
 
 
-def _replay(messages: list[Message]) -> Receive:
-    pending = list(messages)
+class _Replay:
+    """A ``receive`` that gives ``message`` once, then ``http.disconnect``."""
 
-    async def receive() -> Message:
-        if pending:
-            return pending.pop(0)
-        return {"type": "http.disconnect"}
+    __slots__ = ("message",)
 
-    return receive
+    def __init__(self, message: Message) -> None:
+        self.message: Message | None = message
+
+    async def __call__(self) -> Message:
+        message = self.message
+        if message is None:
+            return {"type": "http.disconnect"}
+        self.message = None
+        return message
 
 
 def _set_header(holder: MutableMapping[str, Any], name: bytes, value: bytes) -> None:

@@ -143,6 +143,10 @@ def _enum(kind: type[Reasoning] | type[Logprobs], value: object, where: str) -> 
 
 
 _UNRESTRICTED = OutputControls()
+# Members as module constants for the per-request code: on Python 3.11 ``Logprobs.DROP`` goes
+# through ``EnumType.__getattr__``, several times slower than a global.
+_REFUSE = Logprobs.REFUSE
+_DROP = Logprobs.DROP
 
 _BELOW_VERIFIED = OutputControls(logprobs=Logprobs.REFUSE, logit_bias=False)
 _VERIFIED = OutputControls(max_top_logprobs=5, logprobs_with_logit_bias=False)
@@ -210,11 +214,11 @@ def _check_logit_bias(body: dict[str, Any], controls: OutputControls) -> None:
 def _restrict_logprobs(endpoint: str, body: dict[str, Any], c: OutputControls) -> None:
     if not _wants_logprobs(endpoint, body):
         return
-    if c.logprobs is Logprobs.REFUSE:
+    if c.logprobs is _REFUSE:
         raise PermissionDenied(
             "logprobs are not available to this account; they require a verified organization."
         )
-    if c.logprobs is Logprobs.DROP:
+    if c.logprobs is _DROP:
         for key in ("logprobs", "top_logprobs"):
             body.pop(key, None)
         if endpoint == "openai.responses" and body.get("include"):

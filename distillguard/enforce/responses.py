@@ -30,6 +30,12 @@ MARKER = " [reasoning truncated by distillguard]"
 _ENDS = frozenset(".!?")
 _OPENAI_REASONING_KEYS = ("reasoning_content", "reasoning")
 _ANTHROPIC_THINKING = ("thinking", "redacted_thinking")
+# Members as module constants: on Python 3.11 ``Reasoning.NONE`` goes through
+# ``EnumType.__getattr__``, several times slower than a global, and this runs per event.
+_FULL = Reasoning.FULL
+_SUMMARISED = Reasoning.SUMMARISED
+_NONE = Reasoning.NONE
+_ALLOW = Logprobs.ALLOW
 
 
 class Truncator:
@@ -65,7 +71,7 @@ def _strip_logprobs(holder: dict[str, Any], key: str, c: OutputControls, empty: 
     value = holder.get(key)
     if value is None:
         return
-    if c.logprobs is not Logprobs.ALLOW:
+    if c.logprobs is not _ALLOW:
         holder[key] = empty
     elif c.logprob_decimals is not None or c.max_top_logprobs is not None:
         holder[key] = _coarsen(value, c)
@@ -94,7 +100,7 @@ def _reasoning_field(holder: dict[str, Any], c: OutputControls) -> None:
         text = holder.get(key)
         if not isinstance(text, str):
             continue
-        if c.reasoning is Reasoning.NONE:
+        if c.reasoning is _NONE:
             del holder[key]
         else:
             holder[key] = truncate(text, c.summary_sentences)
@@ -120,7 +126,7 @@ def filter_response(
     endpoint: str, body: dict[str, Any], controls: OutputControls
 ) -> dict[str, Any]:
     """Apply ``controls`` to a non-streamed response body (edited in place and returned)."""
-    full = controls.reasoning is Reasoning.FULL
+    full = controls.reasoning is _FULL
     if endpoint == "anthropic.messages":
         content = body.get("content")
         if not full and isinstance(content, list):
@@ -146,7 +152,7 @@ def _anthropic_blocks(content: list[Any], c: OutputControls) -> list[Any]:
     for block in content:
         kind = block.get("type") if isinstance(block, dict) else None
         if kind in _ANTHROPIC_THINKING:
-            if c.reasoning is Reasoning.NONE:
+            if c.reasoning is _NONE:
                 continue
             if kind == "thinking" and isinstance(block.get("thinking"), str):
                 block = {**block, "thinking": truncate(block["thinking"], c.summary_sentences)}
@@ -160,8 +166,8 @@ def _responses_output(output: list[Any], c: OutputControls) -> list[Any]:
         if not isinstance(item, dict):
             out.append(item)
             continue
-        if item.get("type") == "reasoning" and c.reasoning is not Reasoning.FULL:
-            if c.reasoning is Reasoning.NONE:
+        if item.get("type") == "reasoning" and c.reasoning is not _FULL:
+            if c.reasoning is _NONE:
                 continue
             item = _reasoning_item(item, c)
         for part in item.get("content") or ():
@@ -208,13 +214,13 @@ class StreamFilter:
                 continue
             _strip_logprobs(choice, "logprobs", c, None)
             delta = choice.get("delta")
-            if c.reasoning is Reasoning.FULL or not isinstance(delta, dict):
+            if c.reasoning is _FULL or not isinstance(delta, dict):
                 continue
             for key in _OPENAI_REASONING_KEYS:
                 text = delta.get(key)
                 if not isinstance(text, str):
                     continue
-                if c.reasoning is Reasoning.NONE:
+                if c.reasoning is _NONE:
                     del delta[key]
                     continue
                 kept = self._truncator((choice.get("index", 0), key)).feed(text)
@@ -227,7 +233,7 @@ class StreamFilter:
     def _anthropic(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         c = self.controls
         kind = event.get("type")
-        if c.reasoning is Reasoning.FULL or kind not in (
+        if c.reasoning is _FULL or kind not in (
             "content_block_start",
             "content_block_delta",
             "content_block_stop",
@@ -240,7 +246,7 @@ class StreamFilter:
             return [event]
         if kind == "content_block_start":
             block = event.get("content_block") or {}
-            if c.reasoning is Reasoning.NONE and block.get("type") in _ANTHROPIC_THINKING:
+            if c.reasoning is _NONE and block.get("type") in _ANTHROPIC_THINKING:
                 self._dropped.add(index)
         if index in self._dropped:
             return []
@@ -270,7 +276,7 @@ class StreamFilter:
             and isinstance(item, dict)
             and isinstance(index, int)
             and item.get("type") == "reasoning"
-            and c.reasoning is Reasoning.NONE
+            and c.reasoning is _NONE
         ):
             self._dropped.add(index)
         if isinstance(index, int):
@@ -284,7 +290,7 @@ class StreamFilter:
             event["item"] = kept_items[0]
         if "logprobs" in event:
             _strip_logprobs(event, "logprobs", c, [])
-        if c.reasoning is Reasoning.SUMMARISED and kind.startswith("response.reasoning"):
+        if c.reasoning is _SUMMARISED and kind.startswith("response.reasoning"):
             key = (
                 event.get("item_id"),
                 kind.split(".")[1],

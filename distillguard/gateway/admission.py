@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -63,14 +63,21 @@ class Admission:
         body: bytes,
         provider: Provider,
         principal: Principal,
+        decoded: dict[str, Any] | None = None,
     ) -> None:
-        """Admit or raise (400 bad body, 429 refused, 503 limiter storage down)."""
+        """Admit or raise (400 bad body, 429 refused, 503 limiter storage down).
+
+        ``decoded`` is ``orjson.loads(body)`` when the caller already has it (an enforcement
+        middleware that parsed the body), so the body is not parsed twice.
+        """
         input_tokens = max_tokens = 0
         if body:
-            try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                raise BadParam(f"The request body is not valid JSON: {exc.msg}.") from exc
+            data: Any = decoded
+            if data is None:
+                try:
+                    data = orjson.loads(body)
+                except orjson.JSONDecodeError as exc:
+                    raise BadParam(f"The request body is not valid JSON: {exc.msg}.") from exc
             payload = parse_payload(data, route)
             exchange.payload = payload
             if route.generates:  # counting tokens or listing models costs no tokens

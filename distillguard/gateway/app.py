@@ -47,6 +47,8 @@ from distillguard.ratelimit.base import Lease, Limiter
 
 log = logging.getLogger(__name__)
 
+BODY_JSON = "dg.body_json"  # distillguard.enforce.middleware.BODY_JSON, not imported from there
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -369,7 +371,15 @@ class Gateway:
         # to a middleware's replay of the body.
         exchange, route, provider, client_receive = state["dg.exchange"]
         principal = state["dg.principal"]
-        body = await _replayed_body(receive) if route.method == "POST" else b""
+        body = b""
+        if route.method == "POST":
+            # Inline for the usual single message; a middleware may still send several.
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _ClientGone
+            body = message.get("body", b"")
+            if message.get("more_body", False):
+                body = await _replayed_body(receive, body)
         if len(body) > self.max_body_bytes:  # a middleware's rewrite is held to the limit too
             raise RequestTooLarge(
                 f"Request body is larger than the limit of {self.max_body_bytes} bytes."
@@ -379,7 +389,11 @@ class Gateway:
             throttle = enforced.throttle
             if throttle is not None and self.throttle is not None:
                 principal = replace(principal, tier=self.throttle(principal.tier, throttle))
-        await self.admission.admit(exchange, route, body, provider, principal)
+        # The middleware's parse of the body it passed on, if it made one: the same bytes
+        # object (a rewrite is a new one) decodes to the same dict, so admission skips it.
+        shared = state.pop(BODY_JSON, None)
+        decoded = shared[1] if shared is not None and shared[0] is body else None
+        await self.admission.admit(exchange, route, body, provider, principal, decoded)
         if enforced is not None and enforced.label != "allow":
             exchange.decision = enforced.label
         await self.proxy.forward(scope, client_receive, send, exchange, route, provider, body)
@@ -409,19 +423,19 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _replayed_body(receive: Receive) -> bytes:
-    """The body behind the middleware: :meth:`Gateway._api` has already read it whole, under its
-    deadline and size limit, so what comes here is a replay of bytes in memory (the gateway's or
-    a middleware's rewrite) and needs no second timer."""
-    message = await receive()
-    chunks: list[bytes] = []
+async def _replayed_body(receive: Receive, first: bytes) -> bytes:
+    """The rest of a body behind the middleware, after its ``first`` part: :meth:`Gateway._api`
+    has already read it whole, under its deadline and size limit, so what comes here is a
+    replay of bytes in memory (the gateway's or a middleware's rewrite) and needs no second
+    timer."""
+    chunks = [first]
     while True:
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise _ClientGone
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        message = await receive()
+            return b"".join(chunks)
 
 
 def _fallback_endpoint(provider: Provider) -> str:

@@ -24,6 +24,7 @@ from distillguard.logs.writer import RequestLogWriter
 from distillguard.ratelimit.base import Limiter
 
 UNLIMITED_TEXT = 1 << 62
+_CALLER_CACHE = 65536  # (key, client address) pairs whose enforcement Caller is kept
 
 
 def build_limiter(settings: Settings) -> Limiter:
@@ -145,19 +146,31 @@ def _enforcement(settings: Settings, authenticator: Authenticator) -> tuple[Any,
     from distillguard.enforce.throttling import throttled_limits
 
     store = from_url(settings.enforcement_url)
+    # (id(principal), ip) -> (principal, caller): the authenticator hands out the same
+    # Principal object for a key until it reloads, so a caller is built once per key and
+    # address, not per request. Holding the principal keeps its id from being reused.
+    callers: dict[tuple[int, str | None], tuple[Any, Caller]] = {}
 
     def identify(scope: Any) -> Caller | None:
         state = scope.get("state") or {}
         principal = state.get("dg.principal")
         if principal is None:
             return None
-        return Caller(
+        ip = state.get("dg.client_ip")
+        cached = callers.get((id(principal), ip))
+        if cached is not None and cached[0] is principal:
+            return cached[1]
+        caller = Caller(
             account_id=principal.account_id,
             key_id=principal.key_id,
             org_id=principal.org_id,
-            ip=state.get("dg.client_ip"),
+            ip=ip,
             verification=principal.verification,
         )
+        if len(callers) >= _CALLER_CACHE:
+            callers.clear()
+        callers[(id(principal), ip)] = (principal, caller)
+        return caller
 
     def middleware(app: Any) -> Any:
         return EnforcementMiddleware(app, store=store, identify=identify)

@@ -484,6 +484,107 @@ def test_quick_request_path_gives_what_the_exact_parse_gives(endpoint: str) -> N
     assert compared == len(_CONTROLS) * len(_BODIES)
 
 
+@pytest.mark.parametrize(
+    "endpoint",
+    ["openai.chat.completions", "openai.completions", "openai.responses", "anthropic.messages"],
+)
+def test_shared_decoded_body_is_what_orjson_reads_from_the_body_passed_on(endpoint: str) -> None:
+    # The app behind the middleware uses the shared parse instead of orjson.loads(body): for
+    # every body and control the middleware offers one for, it must be exactly that parse
+    # (same values and types, key order included), whether the body was rewritten or not.
+    import orjson
+
+    from distillguard.enforce.middleware import _restrict
+
+    offered = 0
+    for controls in _CONTROLS:
+        for body in _BODIES:
+            try:
+                rewritten, decoded = _restrict(endpoint, body, controls)
+            except GatewayError:
+                continue
+            if decoded is None:
+                continue
+            sent = body if rewritten is None else rewritten
+            expected = orjson.loads(sent)
+            assert decoded == expected, (controls, body)
+            assert list(decoded) == list(expected)
+            assert orjson.dumps(decoded) == orjson.dumps(expected)
+            offered += 1
+    assert offered >= len(_CONTROLS) * 8
+
+
+async def _through(messages: list[dict[str, Any]]) -> tuple[list[Any], dict[str, Any]]:
+    """Run ``app`` with a receive giving ``messages``; what the app behind received, and state."""
+    seen: list[Any] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            seen.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        seen.append(await receive())  # after the body: a disconnect
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    pending = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0)
+
+    async def send(message: Any) -> None:
+        return None
+
+    store = MemoryStore()
+    mw = EnforcementMiddleware(inner, store=store, identify=lambda scope: Caller("acct"))
+    scope = {"type": "http", "method": "POST", "path": "/v1/chat/completions", "headers": []}
+    await mw(scope, receive, send)
+    return seen, scope["state"]
+
+
+async def test_body_in_parts_and_disconnect_reach_the_app_as_before() -> None:
+    body = b'{"model": "m", "messages": [], "max_tokens": 5}'
+    parts = [
+        {"type": "http.request", "body": body[:10], "more_body": True},
+        {"type": "http.request", "body": body[10:20], "more_body": True},
+        {"type": "http.request", "body": body[20:], "more_body": False},
+    ]
+    seen, state = await _through(parts)
+    assert seen == [
+        {"type": "http.request", "body": body, "more_body": False},
+        {"type": "http.disconnect"},
+    ]
+    assert state["dg.body_json"][0] is seen[0]["body"]
+    assert state["dg.body_json"][1] == {"model": "m", "messages": [], "max_tokens": 5}
+
+    gone = [
+        {"type": "http.request", "body": body[:10], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    seen, state = await _through(gone)
+    assert seen == [{"type": "http.disconnect"}, {"type": "http.disconnect"}]
+    assert "dg.body_json" not in state
+
+
+def test_degrade_merge_cache_gives_the_merged_controls() -> None:
+    mw = EnforcementMiddleware(_noop_app, store=MemoryStore(), identify=lambda scope: None)
+    base = mw._levels["none"]
+    one = OutputControls(reasoning=Reasoning.NONE, max_tokens=10)
+    equal = OutputControls(reasoning=Reasoning.NONE, max_tokens=10)
+    other = OutputControls(logprobs=Logprobs.DROP)
+    first = mw._degraded(base, one)
+    assert first.controls == base.controls.merge(one)
+    assert mw._degraded(base, one) is first
+    assert mw._degraded(base, equal).controls == first.controls
+    assert mw._degraded(base, other).controls == base.controls.merge(other)
+    assert mw._degraded(mw._levels["org"], one).controls == mw._levels["org"].controls.merge(one)
+
+
+async def _noop_app(scope: Any, receive: Any, send: Any) -> None:
+    return None
+
+
 _RESPONSES = [
     {
         "choices": [

@@ -88,3 +88,25 @@ async def test_counting_tokens_costs_no_tokens() -> None:
     assert ex.reserved_input == 0 and ex.reserved_output == 0
     ex.upstream_ok = True
     assert ex.actual_usage() == {"itpm": 0, "otpm": 0, "daily_tokens": 0}
+
+
+async def test_a_shared_parse_admits_exactly_as_parsing_the_body() -> None:
+    # The enforcement middleware hands over orjson.loads(body) so admission skips its own
+    # parse: the payload, the reservations and the demands must be the same either way.
+    import orjson
+
+    bodies = [
+        b'{"model": "m", "n": 2, "max_tokens": 30, "messages": [{"role": "user", "content": "abcdefgh"}]}',
+        b'{"model": "m", "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": [{"type": "text", "text": "t"}]}], "logprobs": true, "top_logprobs": 3}',
+        b'{"model": "m", "messages": [], "seed": 123456789012345678901234567890}',
+    ]
+    for body in bodies:
+        plain, shared = Recorder(), Recorder()
+        ex_plain, ex_shared = exchange(), exchange()
+        await admission(plain).admit(ex_plain, CHAT, body, "openai", PRINCIPAL)
+        decoded = orjson.loads(body)
+        await admission(shared).admit(ex_shared, CHAT, body, "openai", PRINCIPAL, decoded)
+        assert ex_shared.payload == ex_plain.payload
+        assert ex_shared.reserved_input == ex_plain.reserved_input
+        assert ex_shared.reserved_output == ex_plain.reserved_output
+        assert shared.demands == plain.demands

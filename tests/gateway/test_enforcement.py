@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from distillguard.enforce.actions import Action, ActionKind, Throttle
 
-from .harness import GOOD, ServerThread, running_gateway
+from .harness import GOOD, ServerThread, default_keys, principal, running_gateway
 
 CHAT = {"model": "mock-1", "messages": [{"role": "user", "content": "hello"}]}
 AUTH = {"Authorization": f"Bearer {GOOD}"}
@@ -119,3 +120,68 @@ def test_throttled_client_sees_the_sdks_rate_limit_error_streamed_and_not(
         # every request under the action is logged as throttled; the first one was served
         logged = [(r["decision"], r["status"]) for r in gw.records()]
         assert logged == [("throttle", 200)] + [("throttle", 429)] * 3
+
+
+def test_the_gateway_reads_the_shared_body_under_the_middlewares_key() -> None:
+    from distillguard.enforce.middleware import BODY_JSON as MIDDLEWARE_KEY
+    from distillguard.gateway.app import BODY_JSON as GATEWAY_KEY
+
+    assert GATEWAY_KEY == MIDDLEWARE_KEY
+
+
+def test_identify_builds_a_caller_once_per_principal_and_address(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from distillguard.config import load_settings
+    from distillguard.enforce.middleware import Caller
+    from distillguard.gateway.assembly import build_gateway
+
+    settings = load_settings(
+        {
+            "upstream_url": "http://127.0.0.1:9",
+            "log_dir": str(tmp_path),
+            "enforcement_url": "memory://",
+        },
+        env={},
+    )
+    app = build_gateway(settings, authenticator=default_keys())
+    identify = app._inner.identify  # type: ignore[union-attr]
+    who = principal()
+
+    def scope(p: Any, ip: str | None) -> dict[str, Any]:
+        return {"state": {"dg.principal": p, "dg.client_ip": ip}}
+
+    first = identify(scope(who, "192.0.2.1"))
+    assert first == Caller(who.account_id, who.key_id, who.org_id, "192.0.2.1", who.verification)
+    assert identify(scope(who, "192.0.2.1")) is first
+    assert identify(scope(who, "192.0.2.2")).ip == "192.0.2.2"
+    assert identify(scope(who, None)).ip is None
+    verified = replace(who, verification="id", org_id="org_9")  # a reload: a new Principal
+    again = identify(scope(verified, "192.0.2.1"))
+    assert again == Caller(who.account_id, who.key_id, "org_9", "192.0.2.1", "id")
+    assert identify({"state": {}}) is None
+
+
+async def test_records_match_the_gateway_without_enforcement(
+    mock_upstream: ServerThread, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    # With enforcement on, admission reuses the middleware's parse of the body (or of its
+    # rewrite): what it takes from the body must be what the gateway alone takes from it.
+    bodies = [
+        CHAT,
+        {**CHAT, "max_tokens": 7, "temperature": 0.5, "n": 1},
+        {**CHAT, "seed": 123456789012345678901234567890, "top_p": 1e-7},
+    ]
+    found = {}
+    for name, options in (("plain", {}), ("enforced", {"enforcement_url": "memory://"})):
+        with running_gateway(mock_upstream.url, tmp_path / name, **options) as gw:
+            for body in bodies:
+                data = json.dumps(body)  # orjson refuses the big integer
+                async with http.post(gw.url + "/v1/chat/completions", data=data, headers=AUTH) as r:
+                    assert r.status == 200
+            found[name] = [
+                {k: r.get(k) for k in ("model", "messages", "params", "usage", "decision")}
+                for r in gw.records()
+            ]
+    assert found["enforced"] == found["plain"]
+    assert len(found["plain"]) == len(bodies)

@@ -111,3 +111,24 @@ def test_replace_all(store: EnforcementStore) -> None:
 def test_unknown_scheme_is_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="scheme must be one of"):
         from_url("mongodb://x")
+
+
+def test_decide_by_position_is_decide_by_keyword(store: EnforcementStore) -> None:
+    # The gateway passes the caller by position on every request.
+    store.put(make_action("key:k1", ActionKind.THROTTLE))
+    store.put(make_action("prefix:198.51.100.0/24", ActionKind.DEGRADE))
+    store.put(make_action("org:o1", ActionKind.CHALLENGE))
+    cases = [
+        ("a", "k1", "o1", "198.51.100.9", "none"),
+        ("a", "k1", "o1", "198.51.100.9", "org"),
+        ("a", "k2", None, "203.0.113.1", "none"),
+        ("a", None, None, None, "none"),
+        ("a", "k1", None, "not an address", "email"),
+    ]
+    for account, key, org, ip, level in cases:
+        by_position = store.decide(account, key, org, ip, level, T)
+        by_keyword = store.decide(
+            account_id=account, key_id=key, org_id=org, ip=ip, verification=level, now=T
+        )
+        assert by_position == by_keyword
+    assert store.decide("a", "k1", None, None, "none", T) is not None
