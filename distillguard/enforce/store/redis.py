@@ -1,7 +1,8 @@
 """The Redis enforcement store: shared by every gateway process, read from a local snapshot.
 
 Layout under a namespace (default ``dg:enforce``): a hash ``<ns>:actions`` (subject → action
-JSON), a counter ``<ns>:version`` bumped by every change, and a pub/sub channel ``<ns>:changes``.
+JSON), a counter ``<ns>:version`` bumped by every change, and a pub/sub channel ``<ns>:changes``
+(``<ns>:changes:db<N>`` on database N > 0, since pub/sub channels span the server's databases).
 A change is one Lua script (write, bump, publish), so the published versions are in order.
 
 Each process keeps a :class:`~distillguard.enforce.store.base.Snapshot` and follows the channel
@@ -82,7 +83,11 @@ class RedisStore(Snapshot):
         self._client = client
         self._hash = f"{namespace}:actions"
         self._counter = f"{namespace}:version"
-        self._channel = f"{namespace}:changes"
+        # Redis pub/sub ignores the database number: without it in the name, stores of the same
+        # namespace on other databases of the server (staging beside production) would hear,
+        # and could apply, each other's changes.
+        db = int(client.connection_pool.connection_kwargs.get("db") or 0)
+        self._channel = f"{namespace}:changes" if db == 0 else f"{namespace}:changes:db{db}"
         self._resync_interval = resync_interval
         self._change = client.register_script(_CHANGE)
         self._reset = client.register_script(_RESET)

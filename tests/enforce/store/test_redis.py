@@ -47,6 +47,24 @@ def test_change_reaches_another_instance_within_5_seconds(url: str) -> None:
         reader.close()
 
 
+def test_a_store_on_another_database_does_not_hear_the_changes(url: str) -> None:
+    # same server, same namespace, another database: pub/sub channels are server-wide, and a
+    # foreign change with the next version number used to be applied
+    base, _, query = url.partition("?")
+    server, _, db = base.rpartition("/")
+    other = f"{server}/{(int(db or 0) + 1) % 16}?{query}"
+    writer, reader = RedisStore.from_url(url), RedisStore.from_url(other)
+    local = RedisStore.from_url(url)
+    try:
+        writer.put(make_action("account:elsewhere"))
+        _wait(lambda: local.decide(account_id="elsewhere", now=0) is not None)
+        time.sleep(0.2)
+        assert reader.decide(account_id="elsewhere", now=0) is None
+    finally:
+        for store in (writer, reader, local):
+            store.close()
+
+
 def test_new_instance_starts_with_the_current_state(url: str) -> None:
     writer = RedisStore.from_url(url)
     writer.put(make_action("key:k1"))
