@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from distillguard.detect.behaviour import compute_features
@@ -28,6 +29,7 @@ from distillguard.detect.linking.evidence import build_evidence
 from distillguard.detect.scoring import AccountScore, add_campaign, own_scores
 from distillguard.detect.signup import compute_signup
 from distillguard.detect.store import Store
+from distillguard.errors import StorageError
 from distillguard.logs.arrow import ACCOUNT_SCHEMA
 from distillguard.logs.reader import read_accounts, request_batches
 from distillguard.logs.rejects import RejectSink
@@ -116,6 +118,13 @@ def run_detection(options: DetectOptions, config: DetectConfig) -> DetectResult:
                         "requests_stored": 0,
                     },
                 )
+        except duckdb.OutOfMemoryException as exc:
+            limit = options.memory_limit or "DuckDB's default, 80% of RAM"
+            raise StorageError(
+                f"detection ran out of memory (limit: {limit}); give it more with "
+                f"--memory-limit, or fewer rows per run (--since); DuckDB said: "
+                f"{str(exc).splitlines()[0]}"
+            ) from None
         finally:
             store.close()
         result.summary.update(

@@ -144,3 +144,18 @@ def test_a_log_of_only_bad_records_still_completes(tmp_path: Path) -> None:
     assert FINDINGS.is_valid(findings) and findings["accounts"] == []
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["rejected_by_reason"] == {"missing_field": 1, "invalid_utf8": 1}
+
+
+def test_running_out_of_memory_is_a_clear_error(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(
+            ["detect", "--requests", str(scenario / "requests"), "--accounts",
+             str(scenario / "accounts.jsonl"), "--out", str(tmp_path), "--quiet",
+             "--memory-limit", "1MB"]
+        )  # fmt: skip
+    assert exited.value.code == 3
+    err = capsys.readouterr().err
+    assert "ran out of memory (limit: 1MB)" in err and "--memory-limit" in err
+    assert "Traceback" not in err

@@ -44,15 +44,23 @@ def evidence(
 
         keys = evidence(*map(ibis.memtable, (requests, ips, signup)), kinds).to_pyarrow()
     """
+    return ibis.union(*evidence_by_kind(requests, ips, signup, kinds).values())
+
+
+def evidence_by_kind(
+    requests: ir.Table, ips: ir.Table, signup: ir.Table, kinds: Mapping[str, KeyKind]
+) -> dict[str, ir.Table]:
+    """The rows of :func:`evidence`, one distinct table per kind (their union is the whole,
+    since the kind is a column): an engine short of memory can build them one at a time."""
     enabled = {name for name, kind in kinds.items() if kind.weight > 0}
     r, s = requests, signup
-    parts: list[ir.Table] = []
+    parts: dict[str, list[ir.Table]] = {}
 
     def add(name: str, table: ir.Table, where: ir.BooleanValue, *values: ir.Value) -> None:
         if name not in enabled:
             return
         key = values[0].hash() if len(values) == 1 else _struct(*values).hash()
-        parts.append(
+        parts.setdefault(name, []).append(
             table.filter(where).select(
                 account_id=table.account_id, kind=ibis.literal(name), key=key
             )
@@ -81,22 +89,26 @@ def evidence(
     add("signup_burst", s, s.burst_ratio >= 3, s.created_hour)
     add("signup_network", s, s.signup_prefix.notnull(), s.signup_prefix)
     if not parts:  # no kind has a weight: an empty table of the same shape
-        parts.append(
+        parts[""] = [
             r.filter(ibis.literal(False)).select(
                 account_id=r.account_id, kind=ibis.literal(""), key=r.account_id.hash()
             )
-        )
-    return ibis.union(*parts).distinct()
+        ]
+    return {name: ibis.union(*tables).distinct() for name, tables in parts.items()}
 
 
 def build_evidence(db: duckdb.DuckDBPyConnection, kinds: dict[str, KeyKind]) -> None:
     """(Re)build table ``evidence``; needs ``requests``, ``ips`` and ``account_signup``.
 
-    The expression runs as one DuckDB statement over the connection's own tables.
+    One DuckDB statement per kind over the connection's own tables, so that only one kind's
+    distinct keys are held at a time: at full scale the whole union at once needed more than
+    8 GB.
     """
     schemas = (table_schema(db, t) for t in ("requests", "ips", "account_signup"))
-    sql = _duckdb_sql(*schemas, tuple(sorted(kinds.items())))
-    db.execute(f"CREATE OR REPLACE TABLE evidence AS {sql}")
+    statements = _duckdb_sql(*schemas, tuple(sorted(kinds.items())))
+    db.execute(f"CREATE OR REPLACE TABLE evidence AS {statements[0]}")
+    for sql in statements[1:]:
+        db.execute(f"INSERT INTO evidence {sql}")
 
 
 @functools.cache
@@ -105,13 +117,13 @@ def _duckdb_sql(
     ips: ibis.Schema,
     signup: ibis.Schema,
     kinds: tuple[tuple[str, KeyKind], ...],
-) -> str:
+) -> tuple[str, ...]:
     tables = (
         ibis.table(requests, name="requests"),
         ibis.table(ips, name="ips"),
         ibis.table(signup, name="account_signup"),
     )
-    return duckdb_sql(evidence(*tables, dict(kinds)))
+    return tuple(duckdb_sql(part) for part in evidence_by_kind(*tables, dict(kinds)).values())
 
 
 def _window(ts: ir.TimestampValue, kind: KeyKind) -> ir.IntegerValue:
