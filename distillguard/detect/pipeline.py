@@ -120,8 +120,10 @@ def run_detection(options: DetectOptions, config: DetectConfig) -> DetectResult:
                 )
         except duckdb.OutOfMemoryException as exc:
             limit = options.memory_limit or "DuckDB's default, 80% of RAM"
+            done = list(timings)
+            where = f"in the step after {done[-1]}" if done else "in ingest"
             raise StorageError(
-                f"detection ran out of memory (limit: {limit}); give it more with "
+                f"detection ran out of memory {where} (limit: {limit}); give it more with "
                 f"--memory-limit, or fewer rows per run (--since); DuckDB said: "
                 f"{str(exc).splitlines()[0]}"
             ) from None

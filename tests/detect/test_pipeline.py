@@ -157,5 +157,5 @@ def test_running_out_of_memory_is_a_clear_error(
         )  # fmt: skip
     assert exited.value.code == 3
     err = capsys.readouterr().err
-    assert "ran out of memory (limit: 1MB)" in err and "--memory-limit" in err
+    assert "ran out of memory in " in err and "(limit: 1MB)" in err and "--memory-limit" in err
     assert "Traceback" not in err
