@@ -188,11 +188,6 @@ class EnforcementMiddleware:
         return merged
 
 
-def _restrict_body(endpoint: str, body: bytes, controls: OutputControls) -> bytes | None:
-    """The body rewritten under ``controls``, or None when they leave it as sent."""
-    return _restrict(endpoint, body, controls)[0]
-
-
 def _restrict(
     endpoint: str, body: bytes, controls: OutputControls
 ) -> tuple[bytes | None, dict[str, Any] | None]:
