@@ -274,9 +274,9 @@ def validate_request(record: object) -> int:
     status = record["status"]
     if status > 599:
         raise SchemaError("above_maximum", f"status: {status} is above 599")
-    for field in ("org_id", "user_agent", "tls_ja4", "response_text"):
+    for field in _OPTIONAL_STRS:
         _optional_str(record, field)
-    for field in ("retry_count", "input_tokens", "output_tokens", "reasoning_tokens"):
+    for field in _OPTIONAL_COUNTS:
         _optional_int(record, field, 0)
     _optional_number(record, "latency_ms", 0)
     decision = record.get("decision")
