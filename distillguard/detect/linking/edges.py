@@ -42,24 +42,38 @@ def pair_kinds(
     min_accounts: int,
     pair_cap: int,
     neighbours: int,
+    accounts: ir.Table | None = None,
+    numbered: bool = False,
 ) -> ir.Table:
     """The ``pair_kinds`` table: per linked pair (``src`` < ``dst``) and kind, the number of
     keys they share (``shared``) and the saturated, rarity-weighted ``weight``.
 
     ``evidence`` is the table of :func:`~distillguard.detect.linking.evidence.evidence`,
-    ``candidates`` has one column ``account_id``. Rarity counts every account in ``evidence``;
+    ``candidates`` has one column ``account_id``. Rarity counts every account in ``evidence``,
+    or the ``accounts`` column of the one-row table ``accounts`` when given (for an
+    ``evidence`` of some kinds only, built one kind at a time: see :func:`evidence_accounts`);
     only keys shared by ``min_accounts`` accounts or more, and by at most their kind's
-    ``max_df``, link candidates. Builds an expression and runs nothing.
+    ``max_df``, link candidates. With ``numbered``, account ids are numbers given in the ring
+    order (as ``account_numbers`` of :func:`~distillguard.detect.linking.evidence.build_evidence`
+    gives them), which then orders the rings instead of a hash. Builds an expression and runs
+    nothing.
     """
-    members = _members(evidence, candidates, kinds, min_accounts)
+    members = _members(evidence, candidates, kinds, min_accounts, numbered)
     pairs = _all_pairs(members, pair_cap).union(_ring(members, pair_cap, neighbours))
     pairs = pairs.filter(pairs.src != pairs.dst)
-    n = (ibis.greatest(evidence.account_id.nunique(), 2) + 1).as_scalar().cast("float64")
+    counted = evidence_accounts(evidence) if accounts is None else accounts
+    n = (ibis.greatest(counted.accounts.as_scalar(), 2) + 1).cast("float64")
     found = pairs.group_by(
         src=ibis.least(pairs.src, pairs.dst), dst=ibis.greatest(pairs.src, pairs.dst), kind="kind"
     ).aggregate(shared=pairs.count(), rarity=((n / pairs.df).ln() / n.ln()).sum())
     weight = _per_kind(found.kind, {name: kind.weight for name, kind in kinds.items()})
     return found.select("src", "dst", "kind", "shared", weight=weight * (1 - (-found.rarity).exp()))
+
+
+def evidence_accounts(evidence: ir.Table) -> ir.Table:
+    """A one-row table: ``accounts``, the number of distinct accounts holding evidence (the
+    ``N`` of rarity)."""
+    return evidence.aggregate(accounts=evidence.account_id.nunique())
 
 
 def edges(
@@ -100,49 +114,86 @@ def build_edges(
     are, not only what they ask. Needs tables ``evidence`` and ``candidates`` (one column
     ``account_id``).
     """
-    pairs_sql = _pair_kinds_sql(
-        table_schema(db, "evidence"),
-        table_schema(db, "candidates"),
-        tuple(sorted(kinds.items())),
-        int(min_accounts),
-        int(pair_cap),
-        int(neighbours),
+    # On the accounts' numbers (see build_evidence), named back at the end.
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE candidate_numbers AS "
+        "SELECT n.number FROM candidates JOIN account_numbers n USING (account_id)"
     )
-    db.execute(f"CREATE OR REPLACE TABLE pair_kinds AS {pairs_sql}")
+    evidence = table_schema(db, "evidence_numbers")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE evidence_accounts AS {_accounts_sql(evidence)}")
+    # One statement per kind, so that only one kind's keys, rings and pairs are held at a time
+    # (the kind is a column of every row, so the union of the parts is the whole); rarity
+    # counts the accounts of every kind, once.
+    for number, item in enumerate(sorted(kinds.items()) or [("", None)]):
+        parts = (item,) if item[1] is not None else ()
+        pairs_sql = _pair_kinds_sql(
+            evidence, parts, int(min_accounts), int(pair_cap), int(neighbours)
+        )
+        if number == 0:
+            db.execute(f"CREATE OR REPLACE TEMP TABLE pair_numbers AS {pairs_sql}")
+        else:
+            db.execute(f"INSERT INTO pair_numbers {pairs_sql}")
     edges_sql = _edges_sql(
-        table_schema(db, "pair_kinds"),
+        table_schema(db, "pair_numbers"),
         float(min_edge_weight),
         None if min_mixed_weight is None else float(min_mixed_weight),
     )
-    db.execute(f"CREATE OR REPLACE TABLE edges AS {edges_sql}")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE edge_numbers AS {edges_sql}")
+    db.execute(
+        _NAMED.format(table="pair_kinds", numbers="pair_numbers", rest="kind, shared, weight")
+    )
+    db.execute(
+        _NAMED.format(table="edges", numbers="edge_numbers", rest="weight, kinds, kind_list")
+    )
+    for temporary in ("candidate_numbers", "evidence_accounts", "pair_numbers", "edge_numbers"):
+        db.execute(f"DROP TABLE {temporary}")
     for stale in ("key_df", "key_members", "key_pairs"):  # steps of earlier versions' state
         db.execute(f"DROP TABLE IF EXISTS {stale}")
+
+
+# The pairs of numbered accounts (src < dst by number) with their ids, src < dst again by id.
+_NAMED = """
+CREATE OR REPLACE TABLE {table} AS
+SELECT least(a.account_id, b.account_id) AS src, greatest(a.account_id, b.account_id) AS dst, {rest}
+FROM {numbers} p
+JOIN account_numbers a ON a.number = p.src
+JOIN account_numbers b ON b.number = p.dst
+"""
 
 
 @functools.cache
 def _pair_kinds_sql(
     evidence: ibis.Schema,
-    candidates: ibis.Schema,
     kinds: tuple[tuple[str, KeyKind], ...],
     min_accounts: int,
     pair_cap: int,
     neighbours: int,
 ) -> str:
+    table = ibis.table(evidence, name="evidence_numbers").rename(account_id="number")
+    candidates = ibis.table({"number": "int32"}, name="candidate_numbers")
     expr = pair_kinds(
-        ibis.table(evidence, name="evidence"),
-        ibis.table(candidates, name="candidates"),
+        table.filter(table.kind.isin([name for name, _ in kinds])),
+        candidates.rename(account_id="number"),
         dict(kinds),
         min_accounts=min_accounts,
         pair_cap=pair_cap,
         neighbours=neighbours,
+        accounts=ibis.table({"accounts": "int64"}, name="evidence_accounts"),
+        numbered=True,
     )
     return duckdb_sql(expr)
 
 
 @functools.cache
+def _accounts_sql(evidence: ibis.Schema) -> str:
+    table = ibis.table(evidence, name="evidence_numbers").rename(account_id="number")
+    return duckdb_sql(evidence_accounts(table))
+
+
+@functools.cache
 def _edges_sql(schema: ibis.Schema, min_edge_weight: float, min_mixed_weight: float | None) -> str:
     expr = edges(
-        ibis.table(schema, name="pair_kinds"),
+        ibis.table(schema, name="pair_numbers"),
         min_edge_weight=min_edge_weight,
         min_mixed_weight=min_mixed_weight,
     )
@@ -157,7 +208,11 @@ def _per_kind(kind: ir.StringValue, values: Mapping[str, float]) -> ir.NumericVa
 
 
 def _members(
-    evidence: ir.Table, candidates: ir.Table, kinds: Mapping[str, KeyKind], min_accounts: int
+    evidence: ir.Table,
+    candidates: ir.Table,
+    kinds: Mapping[str, KeyKind],
+    min_accounts: int,
+    numbered: bool,
 ) -> ir.Table:
     """Candidates holding a key worth linking on, with the key's ``df``, the number ``m`` of
     candidates holding it and each one's place ``pos`` (0 to m - 1) in the key's ring."""
@@ -168,7 +223,8 @@ def _members(
     e = e.filter(e.kind.isin(list(kinds)), e.df <= max_df)
     key = ibis.window(group_by=[e.kind, e.key])
     # a pseudo-random order that every run of one engine repeats (the id breaks hash ties)
-    ring = ibis.window(group_by=[e.kind, e.key], order_by=[e.account_id.hash(), e.account_id])
+    order = [e.account_id] if numbered else [e.account_id.hash(), e.account_id]
+    ring = ibis.window(group_by=[e.kind, e.key], order_by=order)
     return e.mutate(pos=ibis.row_number().over(ring), m=e.account_id.count().over(key))
 
 

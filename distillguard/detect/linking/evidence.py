@@ -97,8 +97,25 @@ def evidence_by_kind(
     return {name: ibis.union(*tables).distinct() for name, tables in parts.items()}
 
 
+# Every account holding evidence gets a number, in the order of the linking rings (the hash of
+# its id, the id breaking ties), so that the steps after this one join, sort and group small
+# integers instead of 25-character ids: at full scale that is what keeps them in memory.
+NUMBER_ACCOUNTS = """
+CREATE OR REPLACE TABLE account_numbers AS
+SELECT account_id, (row_number() OVER (ORDER BY hash(account_id), account_id))::INTEGER AS number
+FROM (SELECT account_id FROM requests UNION SELECT account_id FROM account_signup)
+"""
+
+EVIDENCE_VIEW = """
+CREATE VIEW evidence AS
+SELECT n.account_id, e.kind, e.key FROM evidence_numbers e JOIN account_numbers n USING (number)
+"""
+
+
 def build_evidence(db: duckdb.DuckDBPyConnection, kinds: dict[str, KeyKind]) -> None:
-    """(Re)build table ``evidence``; needs ``requests``, ``ips`` and ``account_signup``.
+    """(Re)build tables ``account_numbers`` (account_id, number) and ``evidence_numbers``
+    (number, kind, key), and view ``evidence`` (account_id, kind, key) over the two; needs
+    ``requests``, ``ips`` and ``account_signup``.
 
     One DuckDB statement per kind over the connection's own tables, so that only one kind's
     distinct keys are held at a time: at full scale the whole union at once needed more than
@@ -106,9 +123,24 @@ def build_evidence(db: duckdb.DuckDBPyConnection, kinds: dict[str, KeyKind]) -> 
     """
     schemas = (table_schema(db, t) for t in ("requests", "ips", "account_signup"))
     statements = _duckdb_sql(*schemas, tuple(sorted(kinds.items())))
-    db.execute(f"CREATE OR REPLACE TABLE evidence AS {statements[0]}")
-    for sql in statements[1:]:
-        db.execute(f"INSERT INTO evidence {sql}")
+    _drop(db, "evidence")
+    db.execute(NUMBER_ACCOUNTS)
+    for number, sql in enumerate(statements):
+        numbered = f"SELECT n.number, e.kind, e.key FROM ({sql}) e JOIN account_numbers n USING (account_id)"
+        if number == 0:
+            db.execute(f"CREATE OR REPLACE TABLE evidence_numbers AS {numbered}")
+        else:
+            db.execute(f"INSERT INTO evidence_numbers {numbered}")
+    db.execute(EVIDENCE_VIEW)
+
+
+def _drop(db: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop table or view ``name`` if there is one (earlier versions kept a table)."""
+    row = db.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    if row is not None:
+        db.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
 
 
 @functools.cache
