@@ -124,18 +124,52 @@ def confidence_of(
     return max(0.0, min(1.0, suspicion * (0.5 + coordination) * scale))
 
 
+# Accounts outside a community's core with links to several of its core members: the
+# strongest such community per account.
+ATTACH_SQL = """
+WITH core AS (SELECT account_id, community FROM member_degree WHERE links >= 3),
+both_ways AS (SELECT src AS a, dst AS b, weight FROM edges UNION ALL
+              SELECT dst, src, weight FROM edges)
+SELECT e.a AS account_id, c.community, count(*) AS links, sum(e.weight) AS strength
+FROM both_ways e JOIN core c ON c.account_id = e.b
+WHERE e.a NOT IN (SELECT account_id FROM core)
+GROUP BY e.a, c.community
+HAVING count(*) >= ? AND sum(e.weight) >= ?
+QUALIFY row_number() OVER (PARTITION BY e.a ORDER BY sum(e.weight) DESC, c.community) = 1
+"""
+
+
 def build_campaigns(
-    db: duckdb.DuckDBPyConnection, own: dict[str, float], *, min_size: int
+    db: duckdb.DuckDBPyConnection,
+    own: dict[str, float],
+    *,
+    min_size: int,
+    attach_links: int = 0,
+    attach_weight: float = 0.0,
 ) -> list[Campaign]:
-    """Describe every community in ``communities`` as a :class:`Campaign` (not yet filtered)."""
+    """Describe every community in ``communities`` as a :class:`Campaign` (not yet filtered).
+
+    A community's core is its members with at least three links inside it: a member hanging
+    on by one or two (a chance sign-up in the same hour sharing one popular prompt) is not part
+    of the campaign. The confidence is the core's. With ``attach_links`` > 0, an account
+    outside every core that has at least ``attach_links`` edges, weighing ``attach_weight`` in
+    all, to one community's core, and an extraction signal of its own (``own`` > 0), joins that
+    campaign too: a young member of a farm has had little time to link, but links to the
+    farm's core, and asks for what the farm asks for.
+    """
     db.execute(CAMPAIGN_SQL)
-    # A member hanging on the community by a single link (a chance sign-up in the same hour
-    # sharing one popular prompt) is not part of the campaign.
     members: dict[int, list[str]] = {}
     for account, community in db.execute(
         "SELECT account_id, community FROM member_degree WHERE links >= 3"
     ).fetchall():
         members.setdefault(community, []).append(account)
+    attached: dict[int, list[str]] = {}
+    if attach_links > 0:
+        for account, community, _, _ in db.execute(
+            ATTACH_SQL, [attach_links, attach_weight]
+        ).fetchall():
+            if own.get(account, 0.0) > 0:
+                attached.setdefault(community, []).append(account)
     internal = dict(db.execute("SELECT community, edges FROM community_edges").fetchall())
     kinds: dict[int, dict[str, int]] = {}
     for community, kind, pairs in db.execute(
@@ -173,7 +207,7 @@ def build_campaigns(
         campaign = Campaign(
             campaign_id=f"C{len(campaigns) + 1:04d}",
             community=community,
-            account_ids=accounts,
+            account_ids=accounts + sorted(attached.get(community, [])),
             requests=int(requests),
             first_seen=first,
             last_seen=last,

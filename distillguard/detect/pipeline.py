@@ -230,7 +230,13 @@ def _analyse(
         min_size=min_size,
         merge_ratio=float(link["merge_ratio"]),
     )
-    found = build_campaigns(db, extraction, min_size=min_size)
+    found = build_campaigns(
+        db,
+        extraction,
+        min_size=min_size,
+        attach_links=int(link["attach_links"]),
+        attach_weight=float(link["attach_weight"]),
+    )
     campaigns = [c for c in found if c.confidence >= float(link["min_campaign_confidence"])]
     for number, campaign in enumerate(campaigns, start=1):
         campaign.campaign_id = f"C{number:04d}"

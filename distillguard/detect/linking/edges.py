@@ -83,15 +83,20 @@ def edges(
     enough, from the table of :func:`pair_kinds`; rules as in :func:`build_edges`.
     """
     p = pair_kinds
-    linked = p.group_by("src", "dst").aggregate(
-        weight=p.weight.sum(),
-        kinds=p.count(),
-        kind_list=p.kind.collect().sort().join(","),
-        mixed=(~p.kind.isin(CONTENT_KINDS)).any(),
+    # the totals first, over every pair; the kind lists only for the pairs that are edges
+    totals = p.group_by("src", "dst").aggregate(
+        weight=p.weight.sum(), mixed=(~p.kind.isin(CONTENT_KINDS)).any()
     )
     mixed = min_edge_weight if min_mixed_weight is None else min_mixed_weight
-    strong = (linked.weight >= min_edge_weight) | ((linked.weight >= mixed) & linked.mixed)
-    return linked.filter(strong).drop("mixed")
+    strong = totals.filter(
+        (totals.weight >= min_edge_weight) | ((totals.weight >= mixed) & totals.mixed)
+    )
+    kept = p.semi_join(strong, ["src", "dst"])
+    listed = kept.group_by("src", "dst").aggregate(
+        kinds=kept.count(), kind_list=kept.kind.collect().sort().join(",")
+    )
+    linked = strong.join(listed, ["src", "dst"])
+    return linked.select("src", "dst", "weight", "kinds", "kind_list")
 
 
 def build_edges(
@@ -104,15 +109,20 @@ def build_edges(
     min_edge_weight: float,
     min_mixed_weight: float | None = None,
 ) -> None:
-    """(Re)build tables ``pair_kinds`` and ``edges`` (src, dst, weight, kinds, kind_list).
+    """(Re)build tables ``pair_numbers`` (every pair by kind, as in :func:`pair_kinds`, on the
+    accounts' numbers: :func:`named_pairs_sql` names them), ``pair_kinds`` (the same for the
+    pairs that are edges, with the accounts' ids) and ``edges`` (src, dst, weight, kinds,
+    kind_list). At full scale there are some 200 million pairs by kind and a few hundred
+    thousand edges, so only the edges' pairs are named.
 
     A pair is linked when its evidence weighs ``min_edge_weight``, or ``min_mixed_weight``
     (default: the same) when some of it is more than shared prompt content
     (:data:`CONTENT_KINDS`, which counts same-bucket prompts sent close in time as content too):
     addresses, networks, TLS fingerprints, payment instruments or sign-up traces. A young
     campaign has had little time to pile up evidence, but its members already share who they
-    are, not only what they ask. Needs tables ``evidence`` and ``candidates`` (one column
-    ``account_id``).
+    are, not only what they ask. Needs tables ``account_numbers`` and ``evidence_numbers`` of
+    :func:`~distillguard.detect.linking.evidence.build_evidence` and ``candidates`` (one
+    column ``account_id``).
     """
     # On the accounts' numbers (see build_evidence), named back at the end.
     db.execute(
@@ -130,7 +140,7 @@ def build_edges(
             evidence, parts, int(min_accounts), int(pair_cap), int(neighbours)
         )
         if number == 0:
-            db.execute(f"CREATE OR REPLACE TEMP TABLE pair_numbers AS {pairs_sql}")
+            db.execute(f"CREATE OR REPLACE TABLE pair_numbers AS {pairs_sql}")
         else:
             db.execute(f"INSERT INTO pair_numbers {pairs_sql}")
     edges_sql = _edges_sql(
@@ -139,23 +149,26 @@ def build_edges(
         None if min_mixed_weight is None else float(min_mixed_weight),
     )
     db.execute(f"CREATE OR REPLACE TEMP TABLE edge_numbers AS {edges_sql}")
-    db.execute(
-        _NAMED.format(table="pair_kinds", numbers="pair_numbers", rest="kind, shared, weight")
-    )
-    db.execute(
-        _NAMED.format(table="edges", numbers="edge_numbers", rest="weight, kinds, kind_list")
-    )
-    for temporary in ("candidate_numbers", "evidence_accounts", "pair_numbers", "edge_numbers"):
+    linked = "(SELECT * FROM pair_numbers SEMI JOIN edge_numbers USING (src, dst))"
+    db.execute(f"CREATE OR REPLACE TABLE pair_kinds AS {named_pairs_sql(linked)}")
+    db.execute(f"CREATE OR REPLACE TABLE edges AS {named_pairs_sql('edge_numbers', EDGE_COLUMNS)}")
+    for temporary in ("candidate_numbers", "evidence_accounts", "edge_numbers"):
         db.execute(f"DROP TABLE {temporary}")
     for stale in ("key_df", "key_members", "key_pairs"):  # steps of earlier versions' state
         db.execute(f"DROP TABLE IF EXISTS {stale}")
 
 
-# The pairs of numbered accounts (src < dst by number) with their ids, src < dst again by id.
-_NAMED = """
-CREATE OR REPLACE TABLE {table} AS
-SELECT least(a.account_id, b.account_id) AS src, greatest(a.account_id, b.account_id) AS dst, {rest}
-FROM {numbers} p
+PAIR_COLUMNS = "kind, shared, weight"
+EDGE_COLUMNS = "weight, kinds, kind_list"
+
+
+def named_pairs_sql(table: str = "pair_numbers", columns: str = PAIR_COLUMNS) -> str:
+    """A query naming the accounts of a table of numbered pairs (``src`` < ``dst`` by number;
+    by default ``pair_numbers``, every pair by kind): ``src`` < ``dst`` again, by id."""
+    return f"""
+SELECT least(a.account_id, b.account_id) AS src, greatest(a.account_id, b.account_id) AS dst,
+       {columns}
+FROM {table} p
 JOIN account_numbers a ON a.number = p.src
 JOIN account_numbers b ON b.number = p.dst
 """

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from distillguard.detect.config import load_config
-from distillguard.detect.linking.edges import CONTENT_KINDS, build_edges
+from distillguard.detect.linking.edges import CONTENT_KINDS, build_edges, named_pairs_sql
 from distillguard.detect.linking.evidence import build_evidence
 from distillguard.detect.signup import compute_signup
 from distillguard.logs.reader import read_accounts
@@ -33,7 +33,7 @@ def links_on_duckdb(
     build_evidence(db, KINDS)
     build_edges(db, KINDS, **SETTINGS)
     return (
-        db.sql("SELECT * FROM pair_kinds").to_arrow_table(),
+        db.sql(named_pairs_sql()).to_arrow_table(),
         db.sql("SELECT * FROM edges").to_arrow_table(),
     )
 
@@ -278,14 +278,22 @@ def test_same_links_as_the_sql_it_replaced(
     assert groups("evidence") == groups("reference_evidence")
     # a ring: some keys have more candidates than pair_cap
     assert max(len(a) for k, a in groups("evidence") if k == "ja4_agent") > settings["pair_cap"]
+    tables = {"pair_kinds": named_pairs_sql(), "edges": "SELECT * FROM edges"}
     for table, key in (("pair_kinds", "src, dst, kind"), ("edges", "src, dst")):
-        got = db.sql(f"SELECT * FROM {table} ORDER BY {key}").to_arrow_table().to_pylist()
+        got = db.sql(f"FROM ({tables[table]}) ORDER BY {key}").to_arrow_table().to_pylist()
         want = (
             db.sql(f"SELECT * FROM reference_{table} ORDER BY {key}").to_arrow_table().to_pylist()
         )
         assert len(got) == len(want) > 100
         for new, old in zip(got, want, strict=True):
             assert new == {**old, "weight": pytest.approx(old["weight"], rel=1e-12)}
+    # the stored pair_kinds are the edges' pairs only, by kind
+    stored = db.sql("FROM pair_kinds ORDER BY src, dst, kind").to_arrow_table().to_pylist()
+    linked = db.sql(
+        f"FROM ({named_pairs_sql()}) SEMI JOIN edges USING (src, dst) ORDER BY src, dst, kind"
+    )
+    assert stored == linked.to_arrow_table().to_pylist()
+    assert len(stored) < db.sql(f"SELECT count(*) FROM ({named_pairs_sql()})").fetchall()[0][0]
     assert not db.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'key_%'"
     ).fetchall()  # the old steps' tables are gone
