@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -50,7 +50,7 @@ def _open_text_stream(path: Path) -> IO[bytes]:
 
         raw = path.open("rb")
         reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+        return io.BufferedReader(cast(io.RawIOBase, reader), buffer_size=1 << 20)
     return path.open("rb", buffering=1 << 20)
 
 
