@@ -146,6 +146,7 @@ def build_campaigns(
     min_size: int,
     attach_links: int = 0,
     attach_weight: float = 0.0,
+    attach_confidence: float = 0.0,
 ) -> list[Campaign]:
     """Describe every community in ``communities`` as a :class:`Campaign` (not yet filtered).
 
@@ -154,8 +155,11 @@ def build_campaigns(
     of the campaign. The confidence is the core's. With ``attach_links`` > 0, an account
     outside every core that has at least ``attach_links`` edges, weighing ``attach_weight`` in
     all, to one community's core, and an extraction signal of its own (``own`` > 0), joins that
-    campaign too: a young member of a farm has had little time to link, but links to the
-    farm's core, and asks for what the farm asks for.
+    campaign too when the core's confidence is at least ``attach_confidence``: a young member
+    of a farm has had little time to link, but links to the farm's core, and asks for what the
+    farm asks for. Only a confident core attaches: at full scale, groups of honest users of
+    one coding tool reach a confidence just over the campaign threshold, and attaching to them
+    flagged hundreds more of their kind.
     """
     db.execute(CAMPAIGN_SQL)
     members: dict[int, list[str]] = {}
@@ -204,16 +208,19 @@ def build_campaigns(
         counts = domains.get(community, {})
         total = sum(counts.values()) or 1
         nets = networks.get(community, [])
+        confidence = confidence_of(
+            mean_own, evidence, int(internal.get(community, 0)), len(accounts), min_size
+        )
+        if confidence >= attach_confidence:
+            accounts = accounts + sorted(attached.get(community, []))
         campaign = Campaign(
             campaign_id=f"C{len(campaigns) + 1:04d}",
             community=community,
-            account_ids=accounts + sorted(attached.get(community, [])),
+            account_ids=accounts,
             requests=int(requests),
             first_seen=first,
             last_seen=last,
-            confidence=confidence_of(
-                mean_own, evidence, int(internal.get(community, 0)), len(accounts), min_size
-            ),
+            confidence=confidence,
             capabilities={k: round(v / total, 4) for k, v in sorted(counts.items())},
             infrastructure={
                 "ips": int(ips),

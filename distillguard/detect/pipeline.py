@@ -236,6 +236,7 @@ def _analyse(
         min_size=min_size,
         attach_links=int(link["attach_links"]),
         attach_weight=float(link["attach_weight"]),
+        attach_confidence=float(link["attach_confidence"]),
     )
     campaigns = [c for c in found if c.confidence >= float(link["min_campaign_confidence"])]
     for number, campaign in enumerate(campaigns, start=1):

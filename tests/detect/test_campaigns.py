@@ -81,3 +81,21 @@ def test_a_core_too_small_for_a_campaign_attaches_nobody() -> None:
     edges = [(a, b, 2.5) for a, b in combinations(CORE[:4], 2)]
     edges += [("young", "core-0", 1.2), ("young", "core-1", 1.2)]
     assert build_campaigns(_db(edges), OWN, min_size=5, attach_links=2, attach_weight=2.0) == []
+
+
+def test_only_a_confident_core_attaches() -> None:
+    (plain,) = build_campaigns(_db(_edges()), OWN, min_size=5)
+    above = plain.confidence + 0.01
+    (campaign,) = build_campaigns(
+        _db(_edges()), OWN, min_size=5, attach_links=2, attach_weight=2.0, attach_confidence=above
+    )
+    assert sorted(campaign.account_ids) == CORE
+    (campaign,) = build_campaigns(
+        _db(_edges()),
+        OWN,
+        min_size=5,
+        attach_links=2,
+        attach_weight=2.0,
+        attach_confidence=plain.confidence,
+    )
+    assert "young" in campaign.account_ids
