@@ -124,15 +124,17 @@ def confidence_of(
     return max(0.0, min(1.0, suspicion * (0.5 + coordination) * scale))
 
 
-# Accounts outside a community's core with links to several of its core members: the
-# strongest such community per account.
+# Young accounts (signed up at most ? days before the last request) outside a community's
+# core with links to several of its core members: the strongest such community per account.
 ATTACH_SQL = """
 WITH core AS (SELECT account_id, community FROM member_degree WHERE links >= 3),
 both_ways AS (SELECT src AS a, dst AS b, weight FROM edges UNION ALL
-              SELECT dst, src, weight FROM edges)
+              SELECT dst, src, weight FROM edges),
+young AS (SELECT account_id FROM account_signup
+          WHERE created_at::TIMESTAMP >= (SELECT max(ts)::TIMESTAMP FROM requests) - to_days(?))
 SELECT e.a AS account_id, c.community, count(*) AS links, sum(e.weight) AS strength
 FROM both_ways e JOIN core c ON c.account_id = e.b
-WHERE e.a NOT IN (SELECT account_id FROM core)
+WHERE e.a NOT IN (SELECT account_id FROM core) AND e.a IN (SELECT account_id FROM young)
 GROUP BY e.a, c.community
 HAVING count(*) >= ? AND sum(e.weight) >= ?
 QUALIFY row_number() OVER (PARTITION BY e.a ORDER BY sum(e.weight) DESC, c.community) = 1
@@ -147,6 +149,7 @@ def build_campaigns(
     attach_links: int = 0,
     attach_weight: float = 0.0,
     attach_confidence: float = 0.0,
+    attach_max_age_days: int = 30,
 ) -> list[Campaign]:
     """Describe every community in ``communities`` as a :class:`Campaign` (not yet filtered).
 
@@ -155,11 +158,14 @@ def build_campaigns(
     of the campaign. The confidence is the core's. With ``attach_links`` > 0, an account
     outside every core that has at least ``attach_links`` edges, weighing ``attach_weight`` in
     all, to one community's core, and an extraction signal of its own (``own`` > 0), joins that
-    campaign too when the core's confidence is at least ``attach_confidence``: a young member
-    of a farm has had little time to link, but links to the farm's core, and asks for what the
-    farm asks for. Only a confident core attaches: at full scale, groups of honest users of
-    one coding tool reach a confidence just over the campaign threshold, and attaching to them
-    flagged hundreds more of their kind.
+    campaign too when the core's confidence is at least ``attach_confidence`` and the account
+    signed up at most ``attach_max_age_days`` before the last request: a young member of a
+    farm has had little time to link, but links to the farm's core, and asks for what the farm
+    asks for. Only a confident core attaches: at full scale, groups of honest users of one
+    coding tool reach a confidence just over the campaign threshold, and attaching to them
+    flagged hundreds more of their kind. Only young accounts attach: in a closed-loop run at
+    scale 0.01 a two-year-old hobbyist's account was attached to a proxy farm it shared
+    addresses with.
     """
     db.execute(CAMPAIGN_SQL)
     members: dict[int, list[str]] = {}
@@ -170,7 +176,7 @@ def build_campaigns(
     attached: dict[int, list[str]] = {}
     if attach_links > 0:
         for account, community, _, _ in db.execute(
-            ATTACH_SQL, [attach_links, attach_weight]
+            ATTACH_SQL, [attach_max_age_days, attach_links, attach_weight]
         ).fetchall():
             if own.get(account, 0.0) > 0:
                 attached.setdefault(community, []).append(account)

@@ -237,6 +237,7 @@ def _analyse(
         attach_links=int(link["attach_links"]),
         attach_weight=float(link["attach_weight"]),
         attach_confidence=float(link["attach_confidence"]),
+        attach_max_age_days=int(link["attach_max_age_days"]),
     )
     campaigns = [c for c in found if c.confidence >= float(link["min_campaign_confidence"])]
     for number, campaign in enumerate(campaigns, start=1):

@@ -36,6 +36,12 @@ def _db(edges: list[tuple[str, str, float]]) -> duckdb.DuckDBPyConnection:
         "'10.0.0.1' AS client_ip, 0::UTINYINT AS domain FROM communities"
     )
     db.execute("CREATE TABLE ips (client_ip VARCHAR, prefix VARCHAR, asn BIGINT, kind VARCHAR)")
+    # every account signed up three days before the last request, but "veteran" two years ago
+    db.execute(
+        "CREATE TABLE account_signup AS SELECT account_id, CASE account_id WHEN 'veteran' "
+        "THEN TIMESTAMPTZ '2024-04-13 00:00:00+00' ELSE TIMESTAMPTZ '2026-04-10 00:00:00+00' "
+        "END AS created_at FROM communities"
+    )
     return db
 
 
@@ -51,13 +57,22 @@ def _edges() -> list[tuple[str, str, float]]:
         ("bystander", "core-3", 1.2),
         # one strong edge: not enough
         ("single", "core-4", 3.0),
+        # the young member's edges, but an account two years old
+        ("veteran", "core-2", 1.2),
+        ("veteran", "core-5", 1.2),
         # two edges weighing less than attach_weight
         ("weak", "core-0", 0.9),
         ("weak", "core-5", 0.9),
     ]
 
 
-OWN = {a: 0.6 for a in CORE} | {"young": 0.3, "bystander": 0.0, "single": 0.4, "weak": 0.4}
+OWN = {a: 0.6 for a in CORE} | {
+    "young": 0.3,
+    "bystander": 0.0,
+    "single": 0.4,
+    "weak": 0.4,
+    "veteran": 0.4,
+}
 
 
 def test_the_core_is_the_members_with_three_links() -> None:
