@@ -124,10 +124,13 @@ def confidence_of(
     return max(0.0, min(1.0, suspicion * (0.5 + coordination) * scale))
 
 
+# A community's core: its members with at least three links inside it.
+CORE_SQL = "SELECT account_id, community FROM member_degree WHERE links >= 3"
+
 # Young accounts (signed up at most ? days before the last request) outside a community's
 # core with links to several of its core members: the strongest such community per account.
-ATTACH_SQL = """
-WITH core AS (SELECT account_id, community FROM member_degree WHERE links >= 3),
+ATTACH_SQL = f"""
+WITH core AS ({CORE_SQL}),
 both_ways AS (SELECT src AS a, dst AS b, weight FROM edges UNION ALL
               SELECT dst, src, weight FROM edges),
 young AS (SELECT account_id FROM account_signup
@@ -169,9 +172,7 @@ def build_campaigns(
     """
     db.execute(CAMPAIGN_SQL)
     members: dict[int, list[str]] = {}
-    for account, community in db.execute(
-        "SELECT account_id, community FROM member_degree WHERE links >= 3"
-    ).fetchall():
+    for account, community in db.execute(CORE_SQL).fetchall():
         members.setdefault(community, []).append(account)
     attached: dict[int, list[str]] = {}
     if attach_links > 0:

@@ -3,7 +3,7 @@ that the DuckDB and Spark runners share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import duckdb
 import ibis
@@ -20,6 +20,16 @@ def table_schema(db: duckdb.DuckDBPyConnection, table: str) -> ibis.Schema:
     return ibis.schema(
         {row[0]: types.from_string(row[1], nullable=row[2] == "YES") for row in described}
     )
+
+
+def create_in_parts(db: duckdb.DuckDBPyConnection, table: str, queries: Iterable[str]) -> None:
+    """(Re)create ``table`` as the union of ``queries`` (at least one), run one at a time, so
+    that only one part's intermediate state is held in memory at once."""
+    for number, query in enumerate(queries):
+        if number == 0:
+            db.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
+        else:
+            db.execute(f"INSERT INTO {table} {query}")
 
 
 def duckdb_sql(expr: ir.Table) -> str:

@@ -28,7 +28,7 @@ import ibis
 import ibis.expr.types as ir
 
 from distillguard.detect.config import KeyKind
-from distillguard.detect.engine.sql import duckdb_sql, table_schema
+from distillguard.detect.engine.sql import create_in_parts, duckdb_sql, table_schema
 
 # What is asked, not who asks: many unrelated users send the same public prompts.
 CONTENT_KINDS = ("template", "lsh", "template_sync", "system_prompt")
@@ -132,17 +132,12 @@ def build_edges(
     evidence = table_schema(db, "evidence_numbers")
     db.execute(f"CREATE OR REPLACE TEMP TABLE evidence_accounts AS {_accounts_sql(evidence)}")
     # One statement per kind, so that only one kind's keys, rings and pairs are held at a time
-    # (the kind is a column of every row, so the union of the parts is the whole); rarity
-    # counts the accounts of every kind, once.
-    for number, item in enumerate(sorted(kinds.items()) or [("", None)]):
-        parts = (item,) if item[1] is not None else ()
-        pairs_sql = _pair_kinds_sql(
-            evidence, parts, int(min_accounts), int(pair_cap), int(neighbours)
-        )
-        if number == 0:
-            db.execute(f"CREATE OR REPLACE TABLE pair_numbers AS {pairs_sql}")
-        else:
-            db.execute(f"INSERT INTO pair_numbers {pairs_sql}")
+    # (the kind is a column of every row, so the union of the parts is the whole; with no
+    # kinds, one part of none: an empty table); rarity counts the accounts of every kind, once.
+    parts: list[tuple[tuple[str, KeyKind], ...]] = [(item,) for item in sorted(kinds.items())]
+    settings = (int(min_accounts), int(pair_cap), int(neighbours))
+    queries = (_pair_kinds_sql(evidence, part, *settings) for part in parts or [()])
+    create_in_parts(db, "pair_numbers", queries)
     edges_sql = _edges_sql(
         table_schema(db, "pair_numbers"),
         float(min_edge_weight),

@@ -31,7 +31,7 @@ import ibis
 import ibis.expr.types as ir
 
 from distillguard.detect.config import KeyKind
-from distillguard.detect.engine.sql import duckdb_sql, table_schema
+from distillguard.detect.engine.sql import create_in_parts, duckdb_sql, table_schema
 
 
 def evidence(
@@ -125,12 +125,10 @@ def build_evidence(db: duckdb.DuckDBPyConnection, kinds: dict[str, KeyKind]) -> 
     statements = _duckdb_sql(*schemas, tuple(sorted(kinds.items())))
     _drop(db, "evidence")
     db.execute(NUMBER_ACCOUNTS)
-    for number, sql in enumerate(statements):
-        numbered = f"SELECT n.number, e.kind, e.key FROM ({sql}) e JOIN account_numbers n USING (account_id)"
-        if number == 0:
-            db.execute(f"CREATE OR REPLACE TABLE evidence_numbers AS {numbered}")
-        else:
-            db.execute(f"INSERT INTO evidence_numbers {numbered}")
+    numbered = (
+        "SELECT n.number, e.kind, e.key FROM ({}) e JOIN account_numbers n USING (account_id)"
+    )
+    create_in_parts(db, "evidence_numbers", (numbered.format(sql) for sql in statements))
     db.execute(EVIDENCE_VIEW)
 
 
