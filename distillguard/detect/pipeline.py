@@ -21,12 +21,13 @@ import pyarrow as pa
 
 from distillguard.detect.behaviour import compute_features
 from distillguard.detect.campaigns import Campaign, build_campaigns
+from distillguard.detect.cohort import find_cohorts
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.enrich.network import load_asn_database
 from distillguard.detect.linking.communities import find_communities
 from distillguard.detect.linking.edges import build_edges
 from distillguard.detect.linking.evidence import build_evidence
-from distillguard.detect.scoring import AccountScore, add_campaign, own_scores
+from distillguard.detect.scoring import AccountScore, add_campaign, add_cohort, own_scores
 from distillguard.detect.signup import compute_signup
 from distillguard.detect.store import Store
 from distillguard.errors import StorageError
@@ -245,6 +246,24 @@ def _analyse(
         for account in campaign.account_ids:
             score = scores.setdefault(account, AccountScore(account))
             add_campaign(score, campaign.campaign_id, campaign.confidence, config)
+    # accounts whose requests in the window carry no extraction signal have shown what they do
+    cleared = {
+        str(row["account_id"])
+        for row in rows
+        if not scores[str(row["account_id"])].asks_for_extraction
+    }
+    cohorts = find_cohorts(
+        db,
+        campaigns,
+        cleared,
+        min_confidence=float(link["cohort_confidence"]),
+        min_members=int(link["cohort_min_members"]),
+        share=float(link["cohort_share"]),
+        max_age_days=int(link["attach_max_age_days"]),
+    )
+    for member in cohorts:
+        score = scores.setdefault(member.account_id, AccountScore(member.account_id))
+        add_cohort(score, member.confidence, member.detail(), config)
     lap("campaigns")
     window = db.execute("SELECT min(ts), max(ts) FROM requests").fetchone()
     findings = _findings(scores, campaigns, config, window)
@@ -253,6 +272,7 @@ def _analyse(
         "accounts_analysed": len(rows),
         "accounts_flagged": flagged,
         "campaigns": len(campaigns),
+        "cohort_accounts": len(cohorts),
         "communities_considered": len(found),
         "candidates_linked": len(candidates),
         "edges": _count(db, "edges"),

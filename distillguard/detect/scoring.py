@@ -132,6 +132,15 @@ _SIGNALS: dict[str, tuple[Callable[[Row], float], Callable[[Row], str]]] = {
 # never make a linked group a campaign (see :attr:`AccountScore.extraction`).
 CONTEXT_SIGNALS = frozenset({"early_model_jump", "signup_burst", "logprob_sampling", "api_probing"})
 
+# Sign-up traces: how the account was made, not what it does.
+SIGNUP_SIGNALS = frozenset(
+    {"disposable_email", "signup_burst", "program_burst", "shared_payment", "email_pattern"}
+)
+
+# Signals that come from other accounts (a campaign the account is linked into, or whose
+# sign-up it shares), added after campaigns are found: never part of the extraction score.
+LINK_SIGNALS = frozenset({"campaign_member", "campaign_cohort"})
+
 
 @dataclass
 class AccountScore:
@@ -152,9 +161,15 @@ class AccountScore:
         """Score from extraction signals only (no context signals, no campaign membership)."""
         return 1.0 - math.exp(-self.extraction_total)
 
+    @property
+    def asks_for_extraction(self) -> bool:
+        """True when its requests carry an extraction signal (not sign-up traces or context)."""
+        quiet = CONTEXT_SIGNALS | SIGNUP_SIGNALS | LINK_SIGNALS
+        return any(r["signal"] not in quiet for r in self.reasons)
+
     def add(self, signal: str, weight: float, detail: str) -> None:
         self.total += weight
-        if signal not in CONTEXT_SIGNALS and signal != "campaign_member":
+        if signal not in CONTEXT_SIGNALS and signal not in LINK_SIGNALS:
             self.extraction_total += weight
         self.reasons.append({"signal": signal, "weight": round(weight, 4), "detail": detail})
 
@@ -187,6 +202,14 @@ def add_campaign(
             spec.weight * strength,
             f"linked into campaign {campaign_id} (confidence {confidence:.2f})",
         )
+
+
+def add_cohort(score: AccountScore, confidence: float, detail: str, config: DetectConfig) -> None:
+    """Add sign-up cohort evidence (:mod:`~distillguard.detect.cohort`) to an account's score."""
+    spec = config.signal("campaign_cohort")
+    strength = spec.strength(confidence)
+    if strength > 0:
+        score.add("campaign_cohort", spec.weight * strength, detail)
 
 
 def domain_name(index: object) -> str:

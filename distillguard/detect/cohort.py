@@ -1,0 +1,149 @@
+"""Sign-up cohorts of confident campaigns: the farm's accounts that nothing links yet.
+
+An operator builds its fleet before a campaign starts and brings the accounts in a few at a
+time. An account that has sent nothing yet, or too little to score or link, cannot be tied to
+the campaign by what it asks; what it shares with the campaign is how it was made. Once a
+campaign is confident, its members' sign-up traces name the rest of the fleet:
+
+- **payment**: the account pays with an instrument a member of the campaign pays with;
+- **burst**: the account signed up through a sponsored program (education, research, start-up)
+  within an hour either side of at least ``cohort_min_members`` members of the campaign, and at
+  least ``cohort_min_members`` sponsored sign-ups in that span came from networks other than
+  the account's own (the ``program_burst`` trace of :mod:`distillguard.detect.signup`). A class
+  signing up behind its campus address has no such peers, and a sign-up through the standard
+  path during a burst is what a launch or a viral post produces: neither is enough on its own.
+  Where sponsored sign-ups are common, ``cohort_share`` (off by default) also asks the members
+  to make up that share of all the sign-ups in the span. It stays off here because early in a
+  campaign only part of the fleet is linked: in the closed loop, 12 hours into the agentic
+  harvester, its 40 linked members were a third of its burst's sign-ups.
+
+Only accounts outside every campaign that signed up at most ``attach_max_age_days`` before the
+last request are considered, as for attachment (:mod:`distillguard.detect.campaigns`), and of
+those with requests in the window only the ones whose requests carry an extraction signal
+(sign-up traces do not count): in the same loop, two start-up founders who signed up during
+the proxy farm's bursts, and whose requests asked for nothing extraction wants, were otherwise
+named. A cohort
+account is not a campaign member (it has no links); it gets a ``campaign_cohort`` reason naming
+the campaign, and the policy decides what to do with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from distillguard.detect.campaigns import Campaign
+
+SPONSORED = ("education", "research", "startup")
+
+COHORT_SQL = f"""
+WITH seeds AS (
+    SELECT m.campaign_id, s.account_id, s.created_at::TIMESTAMP AS created_at,
+           s.payment_fingerprint
+    FROM cohort_seeds m JOIN account_signup s USING (account_id)
+    WHERE m.campaign_id <> ''
+),
+free AS (
+    SELECT account_id, created_at::TIMESTAMP AS created_at, payment_fingerprint, program,
+           program_peers, burst_peers
+    FROM account_signup
+    WHERE account_id NOT IN (SELECT account_id FROM cohort_seeds)
+      AND created_at::TIMESTAMP >= (SELECT max(ts)::TIMESTAMP FROM requests) - to_days($age)
+),
+by_payment AS (
+    SELECT f.account_id, m.campaign_id, 'payment' AS path, count(*) AS shared, 0 AS span
+    FROM free f JOIN seeds m ON f.payment_fingerprint = m.payment_fingerprint
+    GROUP BY ALL
+),
+by_burst AS (
+    SELECT f.account_id, m.campaign_id, 'burst' AS path, count(*) AS shared,
+           any_value(f.burst_peers) AS span
+    FROM free f JOIN seeds m
+      ON m.created_at BETWEEN f.created_at - INTERVAL 1 HOUR AND f.created_at + INTERVAL 1 HOUR
+    WHERE f.program IN {SPONSORED} AND f.program_peers >= $members
+    GROUP BY f.account_id, m.campaign_id
+    HAVING count(*) >= $members AND count(*) >= $share * greatest(any_value(f.burst_peers), 1)
+)
+SELECT * FROM by_payment UNION ALL SELECT * FROM by_burst
+ORDER BY account_id, path DESC, shared DESC, campaign_id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CohortMember:
+    """An account outside every campaign that shares its sign-up with a confident one."""
+
+    account_id: str
+    campaign_id: str
+    confidence: float
+    path: str  # "payment" or "burst"
+    shared: int  # campaign members sharing the instrument, or signed up within the hour
+    span: int  # other sign-ups within the hour (burst path)
+
+    def detail(self) -> str:
+        if self.path == "payment":
+            return (
+                f"pays with an instrument that {self.shared} member(s) of campaign "
+                f"{self.campaign_id} (confidence {self.confidence:.2f}) pay with"
+            )
+        return (
+            f"signed up through a sponsored program within an hour of {self.shared} members "
+            f"of campaign {self.campaign_id} (confidence {self.confidence:.2f}), "
+            f"{self.shared} of the {self.span} other sign-ups in that span"
+        )
+
+
+def find_cohorts(
+    db: duckdb.DuckDBPyConnection,
+    campaigns: Sequence[Campaign],
+    cleared: Collection[str],
+    *,
+    min_confidence: float,
+    min_members: int,
+    share: float,
+    max_age_days: int,
+) -> list[CohortMember]:
+    """The cohort members of the campaigns with confidence >= ``min_confidence`` (at most
+    one campaign per account: payment before burst, then the most members shared).
+
+    ``cleared`` holds the accounts whose requests in the window carry no extraction signal:
+    they have shown what they do, and it is not extraction, so they are left out.
+    Needs ``account_signup`` and ``requests``; ``min_members`` < 1 turns cohorts off.
+    """
+    confident = {c.campaign_id: c for c in campaigns if c.confidence >= min_confidence}
+    if min_members < 1 or not confident:
+        return []
+    # members of the campaigns below the bar are not free to join another one either
+    pairs = [
+        (c.campaign_id if c.campaign_id in confident else "", a)
+        for c in campaigns
+        for a in c.account_ids
+    ]
+    seeds = pa.table(
+        {
+            "campaign_id": pa.array([cid for cid, _ in pairs], pa.string()),
+            "account_id": pa.array([a for _, a in pairs], pa.string()),
+        }
+    )
+    db.register("cohort_seeds", seeds)
+    try:
+        rows = db.execute(
+            COHORT_SQL, {"age": max_age_days, "members": min_members, "share": share}
+        ).fetchall()
+    finally:
+        db.unregister("cohort_seeds")
+    found: dict[str, CohortMember] = {}
+    for account_id, campaign_id, path, shared, span in rows:
+        if account_id not in found and account_id not in cleared:
+            found[account_id] = CohortMember(
+                account_id,
+                campaign_id,
+                confident[campaign_id].confidence,
+                path,
+                int(shared),
+                int(span or 0),
+            )
+    return list(found.values())
