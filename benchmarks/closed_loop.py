@@ -113,10 +113,14 @@ def main() -> None:
     parser.add_argument("--window", default="7d")
     parser.add_argument("--account-cost", type=float, default=5.0)
     parser.add_argument("--out", type=Path, default=None, help="keep outputs here")
-    parser.add_argument("--passive-only", action="store_true")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--passive-only", action="store_true")
+    only.add_argument("--adaptive-only", action="store_true")
     args = parser.parse_args()
     base = args.out or Path(tempfile.mkdtemp(prefix="dg-loop-"))
-    runs = [("passive attacker", base / "passive", False)]
+    runs = []
+    if not args.adaptive_only:
+        runs.append(("passive attacker", base / "passive", False))
     if not args.passive_only:
         runs.append(("adaptive attacker", base / "adaptive", True))
     started = time.perf_counter()

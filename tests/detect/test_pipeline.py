@@ -58,6 +58,36 @@ def test_finds_the_campaign_and_spares_heavy_users(scenario: Path, tmp_path: Pat
     assert summary["requests_ingested"] == result.summary["requests_stored"]
 
 
+def test_an_account_that_pays_like_the_campaign_is_named_before_it_sends_anything(
+    scenario: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "scenario"
+    shutil.copytree(scenario, folder)
+    sleeper = {
+        "account_id": "acct-sleeper",
+        "created_at": "2026-04-10T09:00:00.000Z",
+        "email": "quiet@example.com",
+        "verification": "payment",
+        "program": "standard",
+        "payment_fingerprint": "card-c0",
+        "signup_ip": None,
+    }
+    with (folder / "accounts.jsonl").open("a") as f:
+        f.write(json.dumps(sleeper) + "\n")
+    result = run_detection(
+        DetectOptions(folder / "requests", folder / "accounts.jsonl", tmp_path / "out"),
+        load_config(),
+    )
+    [campaign] = result.findings["campaigns"]
+    [entry] = [a for a in result.findings["accounts"] if a["account_id"] == "acct-sleeper"]
+    assert entry["campaign_id"] is None and not entry["flagged"]
+    [reason] = entry["reasons"]
+    assert reason["signal"] == "campaign_cohort"
+    assert campaign["campaign_id"] in reason["detail"] and "instrument" in reason["detail"]
+    assert result.summary["cohort_accounts"] == 1
+    assert FINDINGS.is_valid(result.findings)
+
+
 def test_content_logging_off_still_finds_the_campaign(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     write_scenario(folder, seed=5, content=False)

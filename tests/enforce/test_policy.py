@@ -62,6 +62,22 @@ def test_shipped_default_policy_loads_and_acts() -> None:
     assert all(a.expires_at is not None or a.review_at is not None for a in actions.values())
 
 
+def test_shipped_default_policy_challenges_a_campaigns_sign_up_cohort() -> None:
+    doc = findings(
+        [
+            account("a1", 0.95, flagged=True, campaign_id="c1"),
+            account("sleeper", 0.6, signals=("campaign_cohort",)),
+        ],
+        [campaign("c1", ["a1", "a2", "a3"], 0.95)],
+    )
+    actions = {a.subject: a for a in apply_findings(load_policy(), doc, NOW)}
+    cohort = actions["account:sleeper"]
+    assert cohort.kind is ActionKind.CHALLENGE
+    assert cohort.rule == "campaign-cohort"
+    assert cohort.challenge is not None and cohort.challenge.required_verification == "id"
+    assert cohort.expires_at == NOW + timedelta(days=14)
+
+
 def test_campaign_cascade_reaches_unlisted_members_with_evidence() -> None:
     policy = parse_policy(POLICY)
     doc = findings(
