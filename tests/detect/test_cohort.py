@@ -1,4 +1,4 @@
-"""Sign-up cohorts: accounts that share a confident campaign's payment or sign-up burst."""
+"""Sign-up cohorts: accounts that share a confident campaign's payment, proxies or sign-up burst."""
 
 from __future__ import annotations
 
@@ -38,7 +38,22 @@ def _signups() -> list[Signup]:
         ("old", BURST - timedelta(days=700), "education", 8, "pm_farm"),
         # the sleeper's program burst, a day later: no members near it
         ("later", BURST + timedelta(days=1), "education", 8, None),
+        # signed up from a proxy address the farm sends most of that address's requests from
+        ("replacement", BURST + timedelta(days=4), "standard", 0, None),
+        # signed up from a cafe's address the farm passed through once
+        ("cafe", BURST + timedelta(days=4), "standard", 0, None),
     ]
+
+
+SIGNUP_IPS = {"replacement": "203.0.113.7", "cafe": "198.51.100.1"}
+# (account, address, requests in the window)
+TRAFFIC = [
+    ("farm-1", "203.0.113.7", 2),
+    ("farm-2", "203.0.113.7", 1),
+    ("passer-by", "203.0.113.7", 1),
+    ("farm-3", "198.51.100.1", 1),
+    ("regular", "198.51.100.1", 5),
+]
 
 
 def _db(signups: list[Signup]) -> duckdb.DuckDBPyConnection:
@@ -56,7 +71,18 @@ def _db(signups: list[Signup]) -> duckdb.DuckDBPyConnection:
             "INSERT INTO account_signup VALUES (?, ?::TIMESTAMP AT TIME ZONE 'UTC', ?, ?, ?, ?)",
             [account, created, program, peers, payment, others],
         )
-    db.execute("CREATE TABLE requests AS SELECT ?::TIMESTAMPTZ AS ts", [LAST_REQUEST])
+    db.execute(
+        "CREATE TABLE accounts AS SELECT account_id, NULL::VARCHAR AS signup_ip FROM account_signup"
+    )
+    db.executemany(
+        "UPDATE accounts SET signup_ip = ? WHERE account_id = ?",
+        [(ip, a) for a, ip in SIGNUP_IPS.items()],
+    )
+    db.execute("CREATE TABLE requests (account_id VARCHAR, client_ip VARCHAR, ts TIMESTAMPTZ)")
+    db.executemany(
+        "INSERT INTO requests VALUES (?, ?, ?)",
+        [(a, ip, LAST_REQUEST) for a, ip, n in TRAFFIC for _ in range(n)],
+    )
     return db
 
 
@@ -97,7 +123,11 @@ def _found(
 
 
 def test_a_confident_campaign_names_its_sleepers_and_its_cardholders() -> None:
-    assert _found(_db(_signups()), [_campaign(0.95)]) == {"sleeper": "burst", "card": "payment"}
+    assert _found(_db(_signups()), [_campaign(0.95)]) == {
+        "sleeper": "burst",
+        "card": "payment",
+        "replacement": "network",
+    }
 
 
 def test_a_campaign_below_the_bar_names_nobody() -> None:
@@ -106,7 +136,10 @@ def test_a_campaign_below_the_bar_names_nobody() -> None:
 
 def test_members_of_another_campaign_are_left_to_it() -> None:
     other = _campaign(0.6, ["sleeper"], cid="C0002")
-    assert _found(_db(_signups()), [_campaign(0.95), other]) == {"card": "payment"}
+    assert _found(_db(_signups()), [_campaign(0.95), other]) == {
+        "card": "payment",
+        "replacement": "network",
+    }
 
 
 def test_the_members_must_dominate_the_sign_ups_of_the_span() -> None:
@@ -115,13 +148,17 @@ def test_the_members_must_dominate_the_sign_ups_of_the_span() -> None:
     ]
     db = _db(_signups() + crowd)
     # 8 members among 8 + 12 + 4 others: a third of the span, under a share of a half
-    assert _found(db, [_campaign(0.95)], share=0.5) == {"card": "payment"}
-    assert _found(db, [_campaign(0.95)], share=0.25) == {"sleeper": "burst", "card": "payment"}
+    assert "sleeper" not in _found(db, [_campaign(0.95)], share=0.5)
+    assert _found(db, [_campaign(0.95)], share=0.25) == {
+        "sleeper": "burst",
+        "card": "payment",
+        "replacement": "network",
+    }
 
 
 def test_an_account_whose_requests_ask_for_nothing_extraction_wants_is_left_out() -> None:
     cleared = frozenset({"sleeper"})
-    assert _found(_db(_signups()), [_campaign(0.95)], cleared) == {"card": "payment"}
+    assert "sleeper" not in _found(_db(_signups()), [_campaign(0.95)], cleared)
 
 
 @pytest.mark.parametrize("members", [0, 9])
@@ -138,6 +175,6 @@ def test_the_detail_names_the_campaign_and_the_trace() -> None:
         )
         if m.account_id == "sleeper"
     ]
-    assert sleeper.campaign_id == "C0001"
+    assert sleeper.campaign_id == "C0001" and sleeper.path == "burst"
     assert sleeper.shared == 8
     assert "C0001" in sleeper.detail() and "sponsored program" in sleeper.detail()
