@@ -53,7 +53,7 @@ def _start(out: Path, args: argparse.Namespace, adaptive: bool) -> subprocess.Po
     if args.days:
         cmd += ["--days", str(args.days)]
     if adaptive:
-        cmd.append("--adaptive")
+        cmd += ["--adaptive", "--signup-from", args.signup_from]
     cmd += ["--out", str(out)]
     out.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(out / "stderr.log", "wb"))
@@ -112,6 +112,12 @@ def main() -> None:
     parser.add_argument("--every", default="1h")
     parser.add_argument("--window", default="7d")
     parser.add_argument("--account-cost", type=float, default=5.0)
+    parser.add_argument(
+        "--signup-from",
+        choices=("proxy", "fresh"),
+        default="proxy",
+        help="where the adaptive attacker signs replacements up from",
+    )
     parser.add_argument("--out", type=Path, default=None, help="keep outputs here")
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--passive-only", action="store_true")
@@ -132,7 +138,8 @@ def main() -> None:
         rows.append(_row(name, out, time.perf_counter() - started))
     print(
         f"closed loop: preset {args.preset}, scale {args.scale}, seed {args.seed}, "
-        f"days {args.days or 'all'}, detection every {args.every} over {args.window}; "
+        f"days {args.days or 'all'}, detection every {args.every} over {args.window}, "
+        f"replacements sign up from {args.signup_from} addresses; "
         f"outputs in {base}"
     )
     for row in rows:

@@ -126,6 +126,14 @@ from distillguard.logs.segments import FORMATS
     show_default=True,
     help="Closed loop: what a fresh account costs the adaptive attacker (USD).",
 )
+@click.option(
+    "--signup-from",
+    type=click.Choice(["proxy", "fresh"]),
+    default="proxy",
+    show_default=True,
+    help="Closed loop: where the adaptive attacker signs replacements up from: the refused "
+    "request's proxy address, or a fresh residential address.",
+)
 def simulate(
     preset: str,
     scale: float,
@@ -150,6 +158,7 @@ def simulate(
     detect_config: Path | None,
     adaptive: bool,
     account_cost: float,
+    signup_from: str,
 ) -> None:
     """Generate labelled traffic: dg.request.v1 segments, accounts, labels and a manifest.
 
@@ -204,6 +213,7 @@ def simulate(
             detect_config=detect_config,
             adaptive=adaptive,
             account_cost=account_cost,
+            signup_from=signup_from,
         )
         return
     from distillguard.simulate import generate

@@ -6,6 +6,11 @@ phone number, a card, an aged e-mail address), and moves the blocked account's r
 to it: the same schedule, prompts and proxy network, under a new account id, API key and sign-up
 trace. Replacements can be blocked and replaced in turn. With ``enabled`` false the attacker
 only counts the accounts it started with.
+
+Where the replacement signs up from is a knob (``signup_from``): ``proxy``, the exit address
+of the refused request (the operator's tooling signs up through the fleet's proxies), or
+``fresh``, a residential address in the account's country that the fleet has not used (an
+operator who keeps sign-ups apart from harvesting).
 """
 
 from __future__ import annotations
@@ -15,7 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from distillguard.simulate import networks
 from distillguard.simulate.identities import ident
+
+SIGNUP_FROM = ("proxy", "fresh")
 
 
 @dataclass
@@ -34,11 +44,17 @@ class Attacker:
     enabled: bool
     cost_per_account: float
     seed: int
+    signup_from: str = "proxy"  # one of SIGNUP_FROM
     original_accounts: Counter[str] = field(default_factory=Counter)  # campaign -> accounts
     bought: Counter[str] = field(default_factory=Counter)  # campaign -> replacements
     replacements: list[Replacement] = field(default_factory=list)
     _current: dict[str, tuple[str, str]] = field(default_factory=dict)  # original -> (acct, key)
     _numbers: int = 0
+    _book: networks.AddressBook = field(default_factory=networks.AddressBook)
+
+    def __post_init__(self) -> None:
+        if self.signup_from not in SIGNUP_FROM:
+            raise ValueError(f"signup_from must be one of {', '.join(SIGNUP_FROM)}")
 
     def remap(self, record: dict[str, Any]) -> None:
         """Rewrite ``record`` to the identity its account's operator uses now."""
@@ -57,8 +73,9 @@ class Attacker:
         """The operator saw a block on ``record``; buy a replacement if adaptive.
 
         ``template`` is the dg.account.v1 record of the account being replaced: the new one
-        keeps its country and sign-up program and signs up through the proxy address of the
-        refused request, with a new e-mail address and no payment instrument.
+        keeps its country and sign-up program and signs up from the refused request's proxy
+        address or a fresh one (``signup_from``), with a new e-mail address and no payment
+        instrument.
         """
         if not self.enabled:
             return None
@@ -74,7 +91,11 @@ class Attacker:
             "created_at": record["ts"],
             "email": f"{handle}@{domain}",
             "email_domain": domain,
-            "signup_ip": record["client_ip"],
+            "signup_ip": (
+                record["client_ip"]
+                if self.signup_from == "proxy"
+                else self._fresh_address(number, template.get("country"))
+            ),
             "signup_user_agent": template.get("signup_user_agent"),
             "payment_fingerprint": None,
             "payment_country": None,
@@ -88,6 +109,13 @@ class Attacker:
         replacement = Replacement(account, key_id, campaign_id)
         self.replacements.append(replacement)
         return replacement
+
+    def _fresh_address(self, number: int, country: object) -> str:
+        """A residential address in ``country`` (any country if it has none), drawn anew."""
+        homes = networks.of_kind("residential", str(country)) or networks.of_kind("residential")
+        rng = np.random.default_rng([self.seed, 0xF2E5, number])
+        network = homes[int(rng.integers(len(homes)))]
+        return self._book.text(int(self._book.v4(rng, network, 1)[0]))
 
     def accounts_used(self, campaign_id: str) -> int:
         return self.original_accounts[campaign_id] + self.bought[campaign_id]

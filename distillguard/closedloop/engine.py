@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from distillguard.closedloop.attacker import Attacker
+from distillguard.closedloop.attacker import SIGNUP_FROM, Attacker
 from distillguard.closedloop.detection import LoopDetector
 from distillguard.closedloop.gateway import Caller, GatewayModel
 from distillguard.closedloop.tally import Tally
@@ -62,6 +62,7 @@ class LoopOptions:
     detect_config: Path | None = None  # default: detection's, with closedloop/detect.toml over it
     adaptive: bool = False  # replace blocked campaign accounts
     account_cost: float = 5.0  # what a fresh account costs the attacker (USD)
+    signup_from: str = "proxy"  # where replacements sign up from: proxy | fresh
     contained_share: float = 0.05
 
     def check(self) -> None:
@@ -77,6 +78,10 @@ class LoopOptions:
             raise ConfigurationError("days must be at least 1")
         if self.account_cost < 0:
             raise ConfigurationError("account_cost must be >= 0")
+        if self.signup_from not in SIGNUP_FROM:
+            raise ConfigurationError(
+                f"unknown signup_from {self.signup_from!r}; use one of {', '.join(SIGNUP_FROM)}"
+            )
         if not 0 < self.contained_share < 1:
             raise ConfigurationError("contained_share must be between 0 and 1")
 
@@ -139,7 +144,9 @@ class _Loop:
         self.by_id = {a["account_id"]: a for a in self.accounts}
         self.labels = list(labels)
         self.callers = {a["account_id"]: _caller(a) for a in self.accounts}
-        self.attacker = Attacker(options.adaptive, options.account_cost, options.seed)
+        self.attacker = Attacker(
+            options.adaptive, options.account_cost, options.seed, options.signup_from
+        )
         for g in groups:
             if g.campaign is not None:
                 self.attacker.original_accounts[g.campaign.campaign_id] = g.size

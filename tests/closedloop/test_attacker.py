@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import ipaddress
+
+import pytest
+
 from distillguard.closedloop.attacker import Attacker
+from distillguard.simulate import networks
 
 TEMPLATE = {"account_id": "acct_orig", "country": "KR", "program": "education"}
 REFUSED = {"ts": "2026-04-03T10:00:00.000Z", "client_ip": "198.51.100.9", "account_id": "acct_orig"}
@@ -37,3 +42,22 @@ def test_an_adaptive_attacker_moves_the_work_to_a_fresh_account() -> None:
     second = attacker.refused("acct_orig", REFUSED, "c1", TEMPLATE)
     assert second is not None and second.account["account_id"] != account["account_id"]
     assert attacker.accounts_used("c1") == 12 and attacker.spend("c1") == 60.0
+
+
+def test_a_careful_operator_signs_replacements_up_from_fresh_home_addresses() -> None:
+    attacker = Attacker(enabled=True, cost_per_account=5.0, seed=1, signup_from="fresh")
+    bought = [attacker.refused("acct_orig", REFUSED, "c1", TEMPLATE) for _ in range(3)]
+    addresses = [b.account["signup_ip"] for b in bought if b is not None]
+    assert len(set(addresses)) == 3 and REFUSED["client_ip"] not in addresses
+    korean_homes = [
+        ipaddress.ip_network(prefix)
+        for n in networks.of_kind("residential", "KR")
+        for prefix in n.v4
+    ]
+    for address in addresses:
+        assert any(ipaddress.ip_address(address) in net for net in korean_homes)
+
+
+def test_an_unknown_sign_up_source_is_refused() -> None:
+    with pytest.raises(ValueError, match="signup_from"):
+        Attacker(enabled=True, cost_per_account=5.0, seed=1, signup_from="tor")
