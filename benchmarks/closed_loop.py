@@ -5,8 +5,13 @@ side by side (one process each), and prints yield, containment, collateral and a
 against the issue's targets (campaign yield at most 5% of undefended, containment within 24
 simulated hours, at most 0.1% of benign requests affected), with wall time and peak memory.
 
-    .venv/bin/python benchmarks/closed_loop.py --scale 0.05 --seed 11 --days 14
+    .venv/bin/python benchmarks/closed_loop.py --scale 0.05 --seed 11 --days 35
     .venv/bin/python benchmarks/closed_loop.py --scale 0.01 --seed 11 --every 1h   # all 91 days
+    .venv/bin/python benchmarks/closed_loop.py --scale 0.01 --days 14 --adaptive-only --signup-from fresh
+
+``--passive-only`` / ``--adaptive-only`` run one attacker; ``--signup-from fresh`` has the
+adaptive attacker sign its replacements up from fresh residential addresses instead of the
+refused request's proxy.
 """
 
 from __future__ import annotations
