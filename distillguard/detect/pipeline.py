@@ -246,14 +246,11 @@ def _analyse(
         for account in campaign.account_ids:
             score = scores.setdefault(account, AccountScore(account))
             add_campaign(score, campaign.campaign_id, campaign.confidence, config)
-    # accounts whose requests in the window (at least cohort_clear_requests of them) carry no
-    # extraction signal have shown what they do
-    enough = int(link["cohort_clear_requests"])
+    # accounts whose requests in the window carry no extraction signal have shown what they do
     cleared = {
         str(row["account_id"])
         for row in rows
-        if int(row["requests"] or 0) >= enough
-        and not scores[str(row["account_id"])].asks_for_extraction
+        if not scores[str(row["account_id"])].asks_for_extraction
     }
     cohorts = find_cohorts(
         db,
