@@ -127,14 +127,20 @@ def confidence_of(
 # A community's core: its members with at least three links inside it.
 CORE_SQL = "SELECT account_id, community FROM member_degree WHERE links >= 3"
 
-# Young accounts (signed up at most ? days before the last request) outside a community's
-# core with links to several of its core members: the strongest such community per account.
+# Young accounts: signed up at most {age} days (a query parameter) before the last request.
+# Attachment and sign-up cohorts (:mod:`distillguard.detect.cohort`) share the rule.
+YOUNG_SQL = (
+    "SELECT account_id FROM account_signup WHERE created_at::TIMESTAMP >= "
+    "(SELECT max(ts)::TIMESTAMP FROM requests) - to_days({age})"
+)
+
+# Young accounts outside a community's core with links to several of its core members: the
+# strongest such community per account.
 ATTACH_SQL = f"""
 WITH core AS ({CORE_SQL}),
 both_ways AS (SELECT src AS a, dst AS b, weight FROM edges UNION ALL
               SELECT dst, src, weight FROM edges),
-young AS (SELECT account_id FROM account_signup
-          WHERE created_at::TIMESTAMP >= (SELECT max(ts)::TIMESTAMP FROM requests) - to_days(?))
+young AS ({YOUNG_SQL.format(age="?")})
 SELECT e.a AS account_id, c.community, count(*) AS links, sum(e.weight) AS strength
 FROM both_ways e JOIN core c ON c.account_id = e.b
 WHERE e.a NOT IN (SELECT account_id FROM core) AND e.a IN (SELECT account_id FROM young)

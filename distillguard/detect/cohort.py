@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from distillguard.detect.campaigns import Campaign
+from distillguard.detect.campaigns import YOUNG_SQL, Campaign
 
 SPONSORED = ("education", "research", "startup")
 
@@ -55,17 +55,17 @@ free AS (
            s.program, s.program_peers, s.burst_peers, a.signup_ip
     FROM account_signup s JOIN accounts a USING (account_id)
     WHERE s.account_id NOT IN (SELECT account_id FROM cohort_seeds)
-      AND s.created_at::TIMESTAMP >= (SELECT max(ts)::TIMESTAMP FROM requests) - to_days($age)
+      AND s.account_id IN ({YOUNG_SQL.format(age="$age")})
 ),
-addresses AS (
-    SELECT client_ip, count(*) AS requests FROM requests
-    WHERE client_ip IN (SELECT signup_ip FROM free) GROUP BY ALL
+from_signup_ips AS (  -- the window's requests from the free accounts' sign-up addresses
+    SELECT client_ip, account_id FROM requests WHERE client_ip IN (SELECT signup_ip FROM free)
 ),
+addresses AS (SELECT client_ip, count(*) AS requests FROM from_signup_ips GROUP BY ALL),
 by_network AS (
     SELECT f.account_id, m.campaign_id, 'network' AS path,
            count(DISTINCT m.account_id) AS shared, any_value(a.requests) AS span
     FROM free f JOIN addresses a ON a.client_ip = f.signup_ip
-    JOIN requests r ON r.client_ip = f.signup_ip
+    JOIN from_signup_ips r ON r.client_ip = f.signup_ip
     JOIN seeds m ON m.account_id = r.account_id
     GROUP BY f.account_id, m.campaign_id
     HAVING count(*) >= 0.5 * any_value(a.requests)

@@ -141,6 +141,9 @@ SIGNUP_SIGNALS = frozenset(
 # sign-up it shares), added after campaigns are found: never part of the extraction score.
 LINK_SIGNALS = frozenset({"campaign_member", "campaign_cohort"})
 
+# Everything that is not what the account's requests ask for.
+NOT_EXTRACTION = CONTEXT_SIGNALS | SIGNUP_SIGNALS | LINK_SIGNALS
+
 
 @dataclass
 class AccountScore:
@@ -164,8 +167,7 @@ class AccountScore:
     @property
     def asks_for_extraction(self) -> bool:
         """True when its requests carry an extraction signal (not sign-up traces or context)."""
-        quiet = CONTEXT_SIGNALS | SIGNUP_SIGNALS | LINK_SIGNALS
-        return any(r["signal"] not in quiet for r in self.reasons)
+        return any(r["signal"] not in NOT_EXTRACTION for r in self.reasons)
 
     def add(self, signal: str, weight: float, detail: str) -> None:
         self.total += weight
@@ -189,27 +191,28 @@ def own_scores(rows: list[Row], config: DetectConfig) -> dict[str, AccountScore]
     return scores
 
 
+def _add_scaled(
+    score: AccountScore, signal: str, value: float, detail: str, config: DetectConfig
+) -> None:
+    """Add ``signal`` at its configured strength for ``value``, if above its floor."""
+    spec = config.signal(signal)
+    strength = spec.strength(value)
+    if strength > 0:
+        score.add(signal, spec.weight * strength, detail)
+
+
 def add_campaign(
     score: AccountScore, campaign_id: str, confidence: float, config: DetectConfig
 ) -> None:
     """Add campaign membership evidence to an account's score."""
-    spec = config.signal("campaign_member")
     score.campaign_id = campaign_id
-    strength = spec.strength(confidence)
-    if strength > 0:
-        score.add(
-            "campaign_member",
-            spec.weight * strength,
-            f"linked into campaign {campaign_id} (confidence {confidence:.2f})",
-        )
+    detail = f"linked into campaign {campaign_id} (confidence {confidence:.2f})"
+    _add_scaled(score, "campaign_member", confidence, detail, config)
 
 
 def add_cohort(score: AccountScore, confidence: float, detail: str, config: DetectConfig) -> None:
     """Add sign-up cohort evidence (:mod:`~distillguard.detect.cohort`) to an account's score."""
-    spec = config.signal("campaign_cohort")
-    strength = spec.strength(confidence)
-    if strength > 0:
-        score.add("campaign_cohort", spec.weight * strength, detail)
+    _add_scaled(score, "campaign_cohort", confidence, detail, config)
 
 
 def domain_name(index: object) -> str:
