@@ -270,9 +270,9 @@ class Gateway:
                     await self.limiter.settle(lease, exchange.actual_usage())
                 except Exception:
                     self._settle_failed(lease)
-            self.in_flight -= 1
             exchange.latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
             self.request_log.submit(exchange.record())
+            self.in_flight -= 1  # after the submit: at zero in flight, every record is queued
             self.metrics.count_request(
                 route.name if route is not None else "unknown", exchange.status, exchange.decision
             )

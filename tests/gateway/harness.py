@@ -73,11 +73,17 @@ class RunningGateway:
 
         writer = self.app.request_log
         assert isinstance(writer, RequestLogWriter)
-        writer.flush()
-        deadline = time.monotonic() + 5
-        while writer.backlog and time.monotonic() < deadline:
+        # A client can read the whole response before the server has queued its record.
+        deadline = time.monotonic() + 10
+        while self.app.in_flight and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(0.05)
+        writer.flush()
+        while (
+            writer.written + writer.dropped["write_error"] + writer.dropped["bad_record"]
+            < writer.submitted
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.01)
         writer.segments.rotate()
         import gzip
 
