@@ -9,7 +9,9 @@ Measures:
   pass-through path, the request scan, the request rewrite, and a filtered JSON response;
 * the Redis propagation delay: the time from ``put``/``remove`` on one store instance until
   another instance (its own connections and follower thread) sees it;
-* ``apply_findings`` + ``Enforcer.apply`` on a large findings document (policy and audit cost).
+* ``apply_findings`` + ``Enforcer.apply`` on a large findings document (policy and audit cost);
+* summarised reasoning: :func:`summarise` on reasoning texts of 2 to 64 kB, and the same text
+  streamed in 16-character deltas through a :class:`StreamFilter` (held back, then summarised).
 
     .venv/bin/python benchmarks/enforce.py [--actions 25000] [--redis redis://127.0.0.1:6379/0]
 """
@@ -37,7 +39,9 @@ from distillguard.enforce.enforcer import Enforcer
 from distillguard.enforce.middleware import Caller, EnforcementMiddleware
 from distillguard.enforce.output import OutputControls, Reasoning
 from distillguard.enforce.policy import apply_findings, load_policy
+from distillguard.enforce.responses import StreamFilter
 from distillguard.enforce.store import EnforcementStore, MemoryStore
+from distillguard.enforce.summary import sentences, summarise
 from distillguard.errors import GatewayError, StorageError
 
 NOW = datetime.now(UTC)
@@ -167,6 +171,46 @@ def bench_middleware(store: MemoryStore) -> None:
     loop.close()
 
 
+_WORDS = """the sum of list prime number check divisor answer consider case value equals result
+first then because so therefore compute total count step wait maybe try again"""
+
+
+def _reasoning(chars: int) -> str:
+    rng = random.Random(7)
+    words = _WORDS.split()
+    out: list[str] = []
+    size = 0
+    while size < chars:
+        sentence = " ".join(rng.choice(words) for _ in range(rng.randint(5, 20))).capitalize()
+        out.append(sentence + rng.choice(".?!.\n"))
+        size += len(out[-1]) + 1
+    return " ".join(out)[:chars]
+
+
+def bench_summary() -> None:
+    controls = OutputControls(reasoning=Reasoning.SUMMARISED)
+    for chars in (2_000, 8_000, 32_000, 64_000):
+        text = _reasoning(chars)
+        pieces = [text[i : i + 16] for i in range(0, len(text), 16)]
+
+        def whole(text: str = text) -> None:
+            summarise(text, 2)
+
+        def streamed(pieces: list[str] = pieces) -> None:
+            # each event is a fresh dict, as the SSE framer parses it from the upstream's bytes
+            stream = StreamFilter("openai.chat.completions", controls)
+            for piece in pieces:
+                stream.feed({"choices": [{"index": 0, "delta": {"reasoning_content": piece}}]})
+            stream.feed({"choices": [{"index": 0, "delta": {"content": "42"}}]})
+
+        whole_ns, stream_ns = per_call(whole, 50), per_call(streamed, 20)
+        print(
+            f"  {chars:>6,} chars ({len(sentences(text)):>4} sentences): summarise "
+            f"{whole_ns / 1e6:6.2f} ms; streamed in {len(pieces):>5} deltas "
+            f"{stream_ns / 1e6:6.2f} ms ({stream_ns / len(pieces) / 1000:.2f} µs per delta)"
+        )
+
+
 def bench_propagation(url: str, changes: int) -> None:
     from distillguard.enforce.store.redis import RedisStore
 
@@ -292,6 +336,8 @@ def main() -> None:
     bench_propagation(args.redis, args.changes)
     print("Policy and audit:")
     bench_policy(args.actions)
+    print("Summarised reasoning (2 sentences kept):")
+    bench_summary()
 
 
 if __name__ == "__main__":

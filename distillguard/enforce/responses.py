@@ -8,10 +8,13 @@ can be renumbered for the SDKs' accumulators).
 Reasoning exposure:
 
 - ``full``: unchanged;
-- ``summarised``: **not a model-written summary**. It is a deterministic truncation of each
-  reasoning text to its first N sentences (a sentence ends at ``.``, ``!`` or ``?`` followed by
-  white space), followed by :data:`MARKER`. Streamed and whole responses give the same text.
-  Anthropic ``signature`` fields are kept as sent, so echoing a truncated thinking block back to
+- ``summarised``: each reasoning text is replaced by its extractive summary
+  (:func:`~distillguard.enforce.summary.summarise`: its ``summary_sentences`` most central
+  sentences and a marker). A stream's reasoning deltas are held back until the reasoning ends
+  (the first answer delta or finish of an OpenAI chat choice, the ``signature_delta`` or
+  ``content_block_stop`` of an Anthropic thinking block, the ``.done`` event of a Responses
+  reasoning part) and then sent as one delta, so streamed and whole responses give the same text.
+  Anthropic ``signature`` fields are kept as sent, so echoing a summarised thinking block back to
   an upstream that verifies signatures will be rejected;
 - ``none``: OpenAI ``reasoning_content``/``reasoning`` fields and Responses ``reasoning`` items,
   and Anthropic ``thinking``/``redacted_thinking`` blocks, are removed.
@@ -25,9 +28,8 @@ from __future__ import annotations
 from typing import Any
 
 from distillguard.enforce.output import Logprobs, OutputControls, Reasoning
+from distillguard.enforce.summary import summarise
 
-MARKER = " [reasoning truncated by distillguard]"
-_ENDS = frozenset(".!?")
 _OPENAI_REASONING_KEYS = ("reasoning_content", "reasoning")
 _ANTHROPIC_THINKING = ("thinking", "redacted_thinking")
 # Members as module constants: on Python 3.11 ``Reasoning.NONE`` goes through
@@ -36,35 +38,8 @@ _FULL = Reasoning.FULL
 _SUMMARISED = Reasoning.SUMMARISED
 _NONE = Reasoning.NONE
 _ALLOW = Logprobs.ALLOW
-
-
-class Truncator:
-    """Keeps the first ``sentences`` sentences of a text fed in pieces, then the marker."""
-
-    __slots__ = ("_after_end", "_count", "done", "sentences")
-
-    def __init__(self, sentences: int) -> None:
-        self.sentences = sentences
-        self._count = 0
-        self._after_end = False  # the previous piece ended with a sentence end
-        self.done = False
-
-    def feed(self, text: str) -> str:
-        if self.done:
-            return ""
-        for i, char in enumerate(text):
-            if self._after_end and char.isspace():
-                self._count += 1
-                if self._count >= self.sentences:
-                    self.done = True
-                    return text[:i] + MARKER
-            self._after_end = char in _ENDS
-        return text
-
-
-def truncate(text: str, sentences: int) -> str:
-    """The ``summarised`` form of a whole reasoning text."""
-    return Truncator(sentences).feed(text)
+# What ends the reasoning of an OpenAI chat choice: any of these in its delta, or a finish.
+_ANSWER_KEYS = ("content", "tool_calls", "function_call", "refusal")
 
 
 def _strip_logprobs(holder: dict[str, Any], key: str, c: OutputControls, empty: Any) -> None:
@@ -103,17 +78,17 @@ def _reasoning_field(holder: dict[str, Any], c: OutputControls) -> None:
         if c.reasoning is _NONE:
             del holder[key]
         else:
-            holder[key] = truncate(text, c.summary_sentences)
+            holder[key] = summarise(text, c.summary_sentences)
 
 
 def _reasoning_item(item: dict[str, Any], c: OutputControls) -> dict[str, Any]:
-    # Each summary or content part is truncated on its own, as the streamed events carry them.
+    # Each summary or content part is summarised on its own, as the streamed events carry them.
     out = {k: v for k, v in item.items() if k != "encrypted_content"}
     for key in ("summary", "content"):
         parts = item.get(key)
         if isinstance(parts, list):
             out[key] = [
-                {**p, "text": truncate(p["text"], c.summary_sentences)}
+                {**p, "text": summarise(p["text"], c.summary_sentences)}
                 if isinstance(p.get("text"), str)
                 else p
                 for p in parts
@@ -155,7 +130,7 @@ def _anthropic_blocks(content: list[Any], c: OutputControls) -> list[Any]:
             if c.reasoning is _NONE:
                 continue
             if kind == "thinking" and isinstance(block.get("thinking"), str):
-                block = {**block, "thinking": truncate(block["thinking"], c.summary_sentences)}
+                block = {**block, "thinking": summarise(block["thinking"], c.summary_sentences)}
         out.append(block)
     return out
 
@@ -177,25 +152,42 @@ def _responses_output(output: list[Any], c: OutputControls) -> list[Any]:
     return out
 
 
+def _thinking_delta(last: dict[str, Any], summary: str) -> dict[str, Any]:
+    return {**last, "delta": {**last["delta"], "thinking": summary}}
+
+
 class StreamFilter:
     """Filters the parsed ``data`` objects of one streamed response, in order.
 
     ``feed`` returns the events to send in place of the one given: usually ``[event]``, ``[]``
-    when the event only carried withheld content. Indexes of Anthropic content blocks and
-    Responses output items are renumbered when blocks are withheld, as the SDKs require.
+    when the event only carried withheld or held-back content, two events when held-back
+    reasoning is released as its summary. ``finish`` releases what is still held when the stream
+    ends. Indexes of Anthropic content blocks and Responses output items are renumbered when
+    blocks are withheld, as the SDKs require.
     """
 
     def __init__(self, endpoint: str, controls: OutputControls) -> None:
         self.endpoint = endpoint
         self.controls = controls
-        self._truncators: dict[Any, Truncator] = {}
+        # reasoning held back, per key: the pieces so far and the last event that carried one
+        self._held: dict[Any, tuple[list[str], dict[str, Any]]] = {}
         self._dropped: set[int] = set()  # upstream indexes withheld so far
 
-    def _truncator(self, key: Any) -> Truncator:
-        found = self._truncators.get(key)
-        if found is None:
-            found = self._truncators[key] = Truncator(self.controls.summary_sentences)
-        return found
+    def _hold(self, key: Any, text: str, event: dict[str, Any]) -> None:
+        held = self._held.get(key)
+        if held is None:
+            self._held[key] = ([text], event)
+        else:
+            held[0].append(text)
+            self._held[key] = (held[0], event)
+
+    def _release(self, key: Any) -> tuple[str, dict[str, Any]] | None:
+        """The summary of what ``key`` held and the last event that carried it, or None."""
+        held = self._held.pop(key, None)
+        return None if held is None else self._summary_of(held)
+
+    def _summary_of(self, held: tuple[list[str], dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+        return summarise("".join(held[0]), self.controls.summary_sentences), held[1]
 
     def _shift(self, index: int) -> int:
         return index - sum(1 for d in self._dropped if d < index)
@@ -207,6 +199,21 @@ class StreamFilter:
             return self._responses(event)
         return self._openai_chunk(event)
 
+    def finish(self) -> list[dict[str, Any]]:
+        """Events for reasoning still held when the stream ends (one per held text)."""
+        if self.endpoint == "openai.responses":
+            return self._released_deltas(list(self._held))
+        out = []
+        for key in list(self._held):
+            summary, last = self._summary_of(self._held.pop(key))
+            if self.endpoint == "anthropic.messages":
+                out.append(_thinking_delta(last, summary))
+            else:
+                index, field = key
+                choice = {"index": index, "delta": {field: summary}, "finish_reason": None}
+                out.append({**last, "choices": [choice]})
+        return out
+
     def _openai_chunk(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         c = self.controls
         for choice in event.get("choices") or ():
@@ -216,18 +223,21 @@ class StreamFilter:
             delta = choice.get("delta")
             if c.reasoning is _FULL or not isinstance(delta, dict):
                 continue
+            index = choice.get("index", 0)
             for key in _OPENAI_REASONING_KEYS:
                 text = delta.get(key)
                 if not isinstance(text, str):
                     continue
-                if c.reasoning is _NONE:
-                    del delta[key]
-                    continue
-                kept = self._truncator((choice.get("index", 0), key)).feed(text)
-                if kept:
-                    delta[key] = kept
-                else:
-                    del delta[key]
+                del delta[key]
+                if c.reasoning is _SUMMARISED:
+                    self._hold((index, key), text, event)
+            if c.reasoning is _SUMMARISED and (
+                choice.get("finish_reason") is not None or any(delta.get(k) for k in _ANSWER_KEYS)
+            ):
+                for key in _OPENAI_REASONING_KEYS:
+                    released = self._release((index, key))
+                    if released is not None:
+                        delta[key] = released[0]
         return [event]
 
     def _anthropic(self, event: dict[str, Any]) -> list[dict[str, Any]]:
@@ -258,11 +268,12 @@ class StreamFilter:
             and delta.get("type") == "thinking_delta"
             and isinstance(delta.get("thinking"), str)
         ):
-            kept = self._truncator(index).feed(delta["thinking"])
-            if not kept:
-                return []
-            event["delta"] = {**delta, "thinking": kept}
-        return [event]
+            self._hold(index, delta["thinking"], event)
+            return []
+        released = self._release(index)
+        if released is None:
+            return [event]
+        return [_thinking_delta(released[1], released[0]), event]
 
     def _responses(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         c = self.controls
@@ -291,19 +302,40 @@ class StreamFilter:
         if "logprobs" in event:
             _strip_logprobs(event, "logprobs", c, [])
         if c.reasoning is _SUMMARISED and kind.startswith("response.reasoning"):
-            key = (
-                event.get("item_id"),
-                kind.split(".")[1],
-                event.get("summary_index", event.get("content_index")),
-            )
-            if kind.endswith(".delta") and isinstance(event.get("delta"), str):
-                kept = self._truncator(key).feed(event["delta"])
-                if not kept:
-                    return []
-                event["delta"] = kept
-            elif kind.endswith(".done") and isinstance(event.get("text"), str):
-                event["text"] = truncate(event["text"], c.summary_sentences)
-            part = event.get("part")
-            if isinstance(part, dict) and isinstance(part.get("text"), str):
-                event["part"] = {**part, "text": truncate(part["text"], c.summary_sentences)}
+            return self._responses_reasoning(event, kind)
+        if self._held and (kind == "response.output_item.done" or "response" in event):
+            # a part whose .done never came: release it before its item (or the response) ends
+            done = item.get("id") if kind == "response.output_item.done" and item else None
+            keys = [k for k in self._held if done is None or k[0] == done]
+            return [*self._released_deltas(keys), event]
         return [event]
+
+    def _released_deltas(self, keys: list[Any]) -> list[dict[str, Any]]:
+        out = []
+        for key in keys:
+            released = self._release(key)
+            if released is not None:
+                out.append({**released[1], "delta": released[0]})
+        return out
+
+    def _responses_reasoning(self, event: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+        sentences = self.controls.summary_sentences
+        key = (
+            event.get("item_id"),
+            kind.split(".")[1],
+            event.get("summary_index", event.get("content_index")),
+        )
+        if kind.endswith(".delta") and isinstance(event.get("delta"), str):
+            self._hold(key, event["delta"], event)
+            return []
+        part = event.get("part")
+        if isinstance(part, dict) and isinstance(part.get("text"), str):
+            event["part"] = {**part, "text": summarise(part["text"], sentences)}
+        if not kind.endswith(".done"):
+            return [event]
+        if isinstance(event.get("text"), str):
+            event["text"] = summarise(event["text"], sentences)
+        released = self._release(key)
+        if released is None:
+            return [event]
+        return [{**released[1], "delta": released[0]}, event]

@@ -2,11 +2,15 @@
 
 Bytes arrive in arbitrary chunks; :class:`SSEFilter` cuts them into events at blank lines,
 passes each JSON ``data`` payload through the stream filter and writes the surviving events back
-in the same framing (``event:`` line kept when the original had one). ``[DONE]``, comments and
-non-JSON data pass through unchanged.
+in the same framing (``event:`` line kept when the original had one, named after the event's
+``type`` so an event the filter adds is named as the SDKs expect). ``[DONE]``, comments and
+non-JSON data pass through unchanged; before ``[DONE]`` and at the end of the stream, whatever the
+filter still holds back is released (:meth:`StreamFilter.finish`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from distillguard.enforce import codec
 from distillguard.enforce.responses import StreamFilter
@@ -34,7 +38,8 @@ class SSEFilter:
 
     def flush(self) -> bytes:
         rest, self._buffer = self._buffer, b""
-        return self._event(rest) if rest.strip() else rest
+        out = self._event(rest) if rest.strip() else rest
+        return out + self._frames(self.events.finish(), [], None, True)
 
     def _event(self, block: bytes) -> bytes:
         name: bytes | None = None
@@ -53,13 +58,23 @@ class SSEFilter:
         try:
             parsed = codec.loads(payload)
         except ValueError:
-            return block + b"\n\n"
-        if not isinstance(parsed, dict):
-            return block + b"\n\n"
+            parsed = None
+        if not isinstance(parsed, dict):  # [DONE] or foreign data: release what is held first
+            return self._frames(self.events.finish(), [], None, True) + block + b"\n\n"
+        return self._frames(self.events.feed(parsed), other, name, name is not None)
+
+    @staticmethod
+    def _frames(
+        events: list[dict[str, Any]], other: list[bytes], name: bytes | None, named: bool
+    ) -> bytes:
+        """SSE frames for ``events``; ``named``: give each an ``event:`` line from its type."""
         frames = []
-        for event in self.events.feed(parsed):
+        for event in events:
             lines = [*other]
-            if name is not None:
+            kind = event.get("type")
+            if isinstance(kind, str) and kind and named:
+                lines.append(b"event: " + kind.encode())
+            elif name is not None:
                 lines.append(b"event: " + name)
             lines.append(b"data: " + codec.dumps(event))
             frames.append(b"\n".join(line for line in lines if line) + b"\n\n")

@@ -15,8 +15,8 @@ from enforce_factories import make_action
 from distillguard.enforce.actions import Action, ActionKind
 from distillguard.enforce.middleware import Caller, EnforcementMiddleware
 from distillguard.enforce.output import Logprobs, OutputControls, Reasoning
-from distillguard.enforce.responses import truncate
 from distillguard.enforce.store import MemoryStore
+from distillguard.enforce.summary import summarise
 from distillguard.errors import GatewayError
 
 THOUGHT = "Let me think. The user wants a number. Forty-two is classic. Done."
@@ -284,6 +284,25 @@ async def test_degrade_strips_reasoning_and_caps_tokens(
     assert upstream.states[-1]["dg.enforcement"].label == "degrade"
 
 
+async def test_openai_summarised_reasoning_streamed_and_not(
+    clients: Any, store: MemoryStore
+) -> None:
+    store.put(_future(ActionKind.DEGRADE, degrade=OutputControls(reasoning=Reasoning.SUMMARISED)))
+    oa, _ = clients
+    result = await oa.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "q"}]
+    )
+    shown = result.choices[0].message.reasoning_content  # type: ignore[attr-defined]
+    assert shown == summarise(THOUGHT, 2) != THOUGHT
+    stream = await oa.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "q"}], stream=True
+    )
+    deltas = [chunk.choices[0].delta async for chunk in stream]
+    reasoning = [getattr(d, "reasoning_content", None) for d in deltas]
+    assert [r for r in reasoning if r] == [summarise(THOUGHT + " ", 2)]  # one delta, whole
+    assert "".join(d.content or "" for d in deltas) == "42"
+
+
 async def test_anthropic_stream_summarised_thinking(clients: Any, store: MemoryStore) -> None:
     store.put(_future(ActionKind.DEGRADE, degrade=OutputControls(reasoning=Reasoning.SUMMARISED)))
     _, an = clients
@@ -296,12 +315,14 @@ async def test_anthropic_stream_summarised_thinking(clients: Any, store: MemoryS
         final = await stream.get_final_message()
     thinking = final.content[0]
     assert thinking.type == "thinking"
-    assert thinking.thinking == truncate(THOUGHT + " ", 2)
+    assert thinking.thinking == summarise(THOUGHT + " ", 2)
     assert final.content[1].type == "text" and final.content[1].text == "42"
     plain = await an.messages.create(
         model="m", max_tokens=10, messages=[{"role": "user", "content": "q"}]
     )
-    assert plain.content[0].type == "thinking" and plain.content[0].thinking == truncate(THOUGHT, 2)
+    assert plain.content[0].type == "thinking" and plain.content[0].thinking == summarise(
+        THOUGHT, 2
+    )
 
 
 async def test_anthropic_stream_none_renumbers_blocks(clients: Any, store: MemoryStore) -> None:

@@ -4,15 +4,17 @@ import copy
 from typing import Any
 
 from distillguard.enforce.output import Logprobs, OutputControls, Reasoning
-from distillguard.enforce.responses import (
-    MARKER,
-    StreamFilter,
-    Truncator,
-    filter_response,
-    truncate,
-)
+from distillguard.enforce.responses import StreamFilter, filter_response
+from distillguard.enforce.summary import MARKER, summarise
 
-THOUGHT = "First I read it. Then I think! Is it right? Yes. Done."
+THOUGHT = (
+    "Let me see. The sum of the list is what they want. Hmm. Adding the list: the sum is 42. Done."
+)
+# the two sentences about what the reasoning returns to (sum, list), not the first two
+SUMMARISED = (
+    "The sum of the list is what they want. Adding the list: the sum is 42."
+    + MARKER.format(kept=2, total=5)
+)
 NONE = OutputControls(reasoning=Reasoning.NONE, logprobs=Logprobs.REFUSE)
 SUMMARY = OutputControls(reasoning=Reasoning.SUMMARISED, summary_sentences=2)
 
@@ -21,15 +23,12 @@ def _chunks(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def test_truncation_keeps_n_sentences_and_marks_the_cut() -> None:
-    assert truncate(THOUGHT, 2) == "First I read it. Then I think!" + MARKER
-    assert truncate("One sentence only.", 2) == "One sentence only."
+def _run(stream: StreamFilter, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [out for event in events for out in stream.feed(copy.deepcopy(event))]
 
 
-def test_streamed_truncation_equals_whole_truncation_for_any_chunking() -> None:
-    for size in range(1, len(THOUGHT) + 1):
-        truncator = Truncator(2)
-        assert "".join(truncator.feed(c) for c in _chunks(THOUGHT, size)) == truncate(THOUGHT, 2)
+def test_the_summary_is_of_the_whole_thought() -> None:
+    assert summarise(THOUGHT, 2) == SUMMARISED
 
 
 def _chat() -> dict[str, Any]:
@@ -59,17 +58,44 @@ def test_openai_chat_summarised_and_rounded_logprobs() -> None:
         reasoning=Reasoning.SUMMARISED, summary_sentences=1, logprob_decimals=2
     )
     choice = filter_response("openai.chat.completions", _chat(), controls)["choices"][0]
-    assert choice["message"]["reasoning_content"] == "First I read it." + MARKER
+    assert choice["message"]["reasoning_content"] == (
+        "Adding the list: the sum is 42." + MARKER.format(kept=1, total=5)
+    )
     assert choice["logprobs"]["content"][0]["logprob"] == -0.12
 
 
-def test_openai_chat_stream() -> None:
+def _chat_stream(size: int) -> list[dict[str, Any]]:
+    chunks: list[dict[str, Any]] = [
+        {"id": "c", "choices": [{"index": 0, "delta": {"reasoning_content": piece}}]}
+        for piece in _chunks(THOUGHT, size)
+    ]
+    chunks.append({"id": "c", "choices": [{"index": 0, "delta": {"content": "42"}}]})
+    chunks.append({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    return chunks
+
+
+def test_openai_chat_stream_holds_reasoning_until_the_answer_starts() -> None:
+    for size in (1, 7, len(THOUGHT)):
+        stream = StreamFilter("openai.chat.completions", SUMMARY)
+        out = _run(stream, _chat_stream(size))
+        deltas = [e["choices"][0]["delta"] for e in out]
+        assert len(out) == len(_chat_stream(size))  # every chunk still goes (a keep-alive)
+        assert [d.get("reasoning_content") for d in deltas if d.get("reasoning_content")] == [
+            SUMMARISED
+        ]
+        assert deltas[-2] == {"reasoning_content": SUMMARISED, "content": "42"}
+        assert stream.finish() == []
+    # a stream that ends inside its reasoning still shows the summary, in a chunk of its own
     stream = StreamFilter("openai.chat.completions", SUMMARY)
-    shown = ""
-    for piece in _chunks(THOUGHT, 7):
-        (event,) = stream.feed({"choices": [{"index": 0, "delta": {"reasoning_content": piece}}]})
-        shown += event["choices"][0]["delta"].get("reasoning_content", "")
-    assert shown == truncate(THOUGHT, 2)
+    _run(stream, _chat_stream(7)[:-2])
+    assert stream.finish() == [
+        {
+            "id": "c",
+            "choices": [
+                {"index": 0, "delta": {"reasoning_content": SUMMARISED}, "finish_reason": None}
+            ],
+        }
+    ]
     none = StreamFilter("openai.chat.completions", NONE)
     (event,) = none.feed(
         {
@@ -101,7 +127,7 @@ def test_anthropic_thinking_blocks() -> None:
         {"type": "text", "text": "42"}
     ]
     summarised = filter_response("anthropic.messages", _anthropic(), SUMMARY)["content"]
-    assert summarised[0]["thinking"] == truncate(THOUGHT, 2)
+    assert summarised[0]["thinking"] == SUMMARISED
     assert summarised[0]["signature"] == "sig" and len(summarised) == 3
 
 
@@ -137,10 +163,6 @@ def _anthropic_stream() -> list[dict[str, Any]]:
     return events
 
 
-def _run(stream: StreamFilter, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [out for event in events for out in stream.feed(copy.deepcopy(event))]
-
-
 def test_anthropic_stream_none_drops_thinking_and_renumbers() -> None:
     out = _run(StreamFilter("anthropic.messages", NONE), _anthropic_stream())
     assert [e["type"] for e in out] == [
@@ -155,12 +177,18 @@ def test_anthropic_stream_none_drops_thinking_and_renumbers() -> None:
 
 
 def test_anthropic_stream_summarised_matches_the_whole_response() -> None:
-    out = _run(StreamFilter("anthropic.messages", SUMMARY), _anthropic_stream())
-    shown = "".join(
-        e["delta"]["thinking"] for e in out if e.get("delta", {}).get("type") == "thinking_delta"
-    )
-    assert shown == truncate(THOUGHT, 2)
-    assert any(e.get("delta", {}).get("type") == "signature_delta" for e in out)
+    stream = StreamFilter("anthropic.messages", SUMMARY)
+    out = _run(stream, _anthropic_stream())
+    kinds = [e.get("delta", {}).get("type") for e in out]
+    assert kinds.count("thinking_delta") == 1  # held back, then sent whole before the signature
+    assert kinds.index("thinking_delta") + 1 == kinds.index("signature_delta")
+    (summary,) = [e for e in out if e.get("delta", {}).get("type") == "thinking_delta"]
+    assert summary == {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "thinking_delta", "thinking": SUMMARISED},
+    }
+    assert stream.finish() == []
 
 
 def _responses_body() -> dict[str, Any]:
@@ -193,7 +221,7 @@ def test_responses_api_items() -> None:
     assert [i["type"] for i in none["output"]] == ["message"]
     assert none["output"][0]["content"][0]["logprobs"] == []
     summary = filter_response("openai.responses", _responses_body(), SUMMARY)["output"][0]
-    assert summary["summary"][0]["text"] == truncate(THOUGHT, 2)
+    assert summary["summary"][0]["text"] == SUMMARISED
     assert "encrypted_content" not in summary
 
 
@@ -241,6 +269,37 @@ def test_responses_stream_drops_reasoning_items_and_renumbers() -> None:
     assert out[1]["output_index"] == 0 and out[2]["output_index"] == 0
     assert out[2]["logprobs"] == []
     assert [i["type"] for i in out[3]["response"]["output"]] == ["message"]
+    # without a .done for the summary part, it is released before its item's output_item.done
     summarised = _run(StreamFilter("openai.responses", SUMMARY), events)
-    delta = next(e for e in summarised if e["type"] == "response.reasoning_summary_text.delta")
-    assert delta["delta"] == truncate(THOUGHT, 2)
+    assert [e["type"] for e in summarised][2:4] == [
+        "response.reasoning_summary_text.delta",
+        "response.output_item.done",
+    ]
+    assert summarised[2]["delta"] == SUMMARISED
+
+
+def test_responses_stream_sends_the_summary_as_one_delta_before_the_done_event() -> None:
+    base = {"item_id": "rs_1", "output_index": 0, "summary_index": 0}
+    kind = "response.reasoning_summary_text"
+    events: list[dict[str, Any]] = [
+        {"type": f"{kind}.delta", **base, "delta": piece, "sequence_number": n}
+        for n, piece in enumerate(_chunks(THOUGHT, 9))
+    ]
+    last = len(events)
+    events.append({"type": f"{kind}.done", **base, "text": THOUGHT, "sequence_number": last})
+    events.append(
+        {
+            "type": "response.reasoning_summary_part.done",
+            **base,
+            "part": {"type": "summary_text", "text": THOUGHT},
+            "sequence_number": last + 1,
+        }
+    )
+    stream = StreamFilter("openai.responses", SUMMARY)
+    out = _run(stream, events)
+    assert out == [
+        {"type": f"{kind}.delta", **base, "delta": SUMMARISED, "sequence_number": last - 1},
+        {"type": f"{kind}.done", **base, "text": SUMMARISED, "sequence_number": last},
+        {**events[-1], "part": {"type": "summary_text", "text": SUMMARISED}},
+    ]
+    assert stream.finish() == []

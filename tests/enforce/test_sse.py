@@ -50,3 +50,33 @@ def test_unterminated_last_event_is_flushed() -> None:
     sse = SSEFilter(StreamFilter("openai.chat.completions", NONE))
     assert sse.feed(b'data: {"choices": []}') == b""
     assert sse.flush() == b'data: {"choices":[]}\n\n'
+
+
+SUMMARY = OutputControls(reasoning=Reasoning.SUMMARISED, summary_sentences=1)
+
+
+def test_a_released_summary_is_named_by_its_type() -> None:
+    def frame(e: dict[str, object]) -> bytes:
+        return f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode()
+
+    delta = {"type": "thinking_delta", "thinking": "Plan one. Plan two."}
+    events = [
+        {"type": "content_block_delta", "index": 0, "delta": delta},
+        {"type": "content_block_stop", "index": 0},
+    ]
+    sse = SSEFilter(StreamFilter("anthropic.messages", SUMMARY))
+    out = sse.feed(b"".join(frame(e) for e in events)) + sse.flush()
+    names = [line for line in out.split(b"\n") if line.startswith(b"event:")]
+    assert names == [b"event: content_block_delta", b"event: content_block_stop"]
+    assert b'"thinking":"Plan one. [reasoning summarised by distillguard: 1 of 2 sentences]"' in out
+
+
+def test_reasoning_held_at_done_is_sent_before_done() -> None:
+    chunk = {"id": "c", "choices": [{"index": 0, "delta": {"reasoning_content": "A. B."}}]}
+    raw = b"data: " + json.dumps(chunk).encode() + b"\n\ndata: [DONE]\n\n"
+    sse = SSEFilter(StreamFilter("openai.chat.completions", SUMMARY))
+    out = sse.feed(raw) + sse.flush()
+    frames = out.split(b"\n\n")
+    assert b'"delta":{}' in frames[0]  # the chunk goes at once, its reasoning held back
+    assert b'"reasoning_content":"A. [reasoning summarised' in frames[1]
+    assert frames[2] == b"data: [DONE]" and frames[3:] == [b""]
