@@ -24,6 +24,7 @@ from distillguard.detect.campaigns import Campaign, build_campaigns
 from distillguard.detect.cohort import find_cohorts
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.enrich.network import load_asn_database
+from distillguard.detect.exits import add_exit_addresses
 from distillguard.detect.linking.communities import find_communities
 from distillguard.detect.linking.edges import build_edges
 from distillguard.detect.linking.evidence import build_evidence
@@ -264,6 +265,14 @@ def _analyse(
     for member in cohorts:
         score = scores.setdefault(member.account_id, AccountScore(member.account_id))
         add_cohort(score, member.confidence, member.detail(), config)
+    exits = add_exit_addresses(
+        db,
+        campaigns,
+        min_confidence=float(link["exit_confidence"]),
+        share=float(link["exit_share"]),
+        recent_hours=int(link["exit_recent_hours"]),
+        limit=int(link["exit_limit"]),
+    )
     lap("campaigns")
     window = db.execute("SELECT min(ts), max(ts) FROM requests").fetchone()
     findings = _findings(scores, campaigns, config, window)
@@ -273,6 +282,7 @@ def _analyse(
         "accounts_flagged": flagged,
         "campaigns": len(campaigns),
         "cohort_accounts": len(cohorts),
+        "exit_addresses": exits,
         "communities_considered": len(found),
         "candidates_linked": len(candidates),
         "edges": _count(db, "edges"),

@@ -7,6 +7,7 @@ and the rest is used.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class CampaignFinding:
     campaign_id: str
     account_ids: tuple[str, ...]
     confidence: float
+    exit_addresses: tuple[str, ...] = ()  # infrastructure.exit_addresses, normalised
 
 
 @dataclass
@@ -99,7 +101,17 @@ def _campaign(raw: object) -> CampaignFinding:
         raise ValueError("account_ids must be a list of strings")
     if not _number(raw.get("confidence")):
         raise ValueError("confidence must be a number in [0, 1]")
-    return CampaignFinding(campaign_id, tuple(ids), float(raw["confidence"]))
+    infrastructure = raw.get("infrastructure")
+    exits = infrastructure.get("exit_addresses", []) if isinstance(infrastructure, Mapping) else []
+    if not isinstance(exits, list):
+        raise ValueError("infrastructure.exit_addresses must be a list of IP addresses")
+    try:
+        addresses = tuple(str(ipaddress.ip_address(a)) for a in exits if isinstance(a, str))
+    except ValueError as exc:
+        raise ValueError(f"infrastructure.exit_addresses: {exc}") from None
+    if len(addresses) != len(exits):
+        raise ValueError("infrastructure.exit_addresses must be a list of IP addresses")
+    return CampaignFinding(campaign_id, tuple(ids), float(raw["confidence"]), addresses)
 
 
 def read_findings(raw: Mapping[str, Any]) -> Findings:

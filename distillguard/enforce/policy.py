@@ -8,7 +8,10 @@ documented in ``default_policy.toml`` next to this module, which is also the shi
 Matching: every condition in a rule's ``when`` table must hold. Every account gets the most
 severe action of all rules that match it (ties go to the earlier rule, then to a direct match over
 a cascaded one). A rule with ``cascade = "campaign"`` gives its action to every account of the
-matched account's campaign. Allowlisted accounts and organizations are never actioned.
+matched account's campaign. A challenge rule with ``cascade = "addresses"`` gives its action
+to the campaign's exit addresses (``ip:`` subjects, from ``infrastructure.exit_addresses``), not
+to accounts: a caller there below the challenge's verification level meets it on its first
+request, whatever account it uses. Allowlisted accounts and organizations are never actioned.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ _WHEN_KEYS = {
     "campaign_confidence_min": float,
     "campaign_size_min": int,
 }
+CASCADES = ("none", "campaign", "addresses")
 _RULE_KEYS = {"name", "action", "when", "duration", "review_after", "cascade", "reason"}
 _RULE_KEYS |= {"throttle", "degrade", "challenge"}
 
@@ -60,7 +64,7 @@ class Rule:
     when: Mapping[str, Any]
     duration: timedelta | None
     review_after: timedelta | None
-    cascade: bool = False
+    cascade: str = "none"  # "none" | "campaign" | "addresses"
     reason: str | None = None
     throttle: Throttle | None = None
     degrade: OutputControls | None = None
@@ -212,8 +216,11 @@ def _rule(raw: object, index: int, source: str) -> Rule:
     duration = table.get("duration")
     review = table.get("review_after")
     cascade = table.get("cascade", "none")
-    if cascade not in ("none", "campaign"):
-        raise ConfigurationError(f'{where}.cascade: use "none" or "campaign"')
+    if cascade not in CASCADES:
+        raise ConfigurationError(f'{where}.cascade: use "none", "campaign" or "addresses"')
+    if cascade == "addresses" and kind is not ActionKind.CHALLENGE:
+        # an address is shared by whoever uses it next: only an action a person can clear
+        raise ConfigurationError(f'{where}: cascade = "addresses" is for challenge rules only')
     params: dict[str, Any] = {}
     for key, build in (
         ("throttle", Throttle.from_mapping),
@@ -236,7 +243,7 @@ def _rule(raw: object, index: int, source: str) -> Rule:
         when=dict(when),
         duration=None if duration is None else parse_duration(duration, f"{where}.duration"),
         review_after=None if review is None else parse_duration(review, f"{where}.review_after"),
-        cascade=cascade == "campaign",
+        cascade=cascade,
         reason=table.get("reason"),
         **params,
     )
@@ -258,23 +265,31 @@ def plan_findings(
         for index, rule in enumerate(policy.rules):
             if not rule.matches(entry, parsed):
                 continue
-            targets = [entry.account_id]
-            campaign_id = entry.campaign_id
-            key = (index, campaign_id or "")
-            if rule.cascade and campaign_id in parsed.campaigns and key not in cascaded:
+            direct = f"account:{entry.account_id}"
+            targets = [] if rule.cascade == "addresses" else [direct]
+            campaign = parsed.campaigns.get(entry.campaign_id or "")
+            key = (index, entry.campaign_id or "")
+            if rule.cascade != "none" and campaign is not None and key not in cascaded:
                 cascaded.add(key)  # the first member to match speaks for the campaign
-                targets += [a for a in parsed.members(campaign_id) if a != entry.account_id]
+                if rule.cascade == "addresses":
+                    targets += [f"ip:{a}" for a in campaign.exit_addresses]
+                else:
+                    targets += [
+                        f"account:{a}"
+                        for a in parsed.members(campaign.campaign_id)
+                        if a != entry.account_id
+                    ]
             for target in targets:
-                direct = target == entry.account_id
-                rank = (rule.kind.severity, -index, int(direct))
+                rank = (rule.kind.severity, -index, int(target == direct))
                 current = best.get(target)
                 if current is None or rank > current[0]:
-                    best[target] = (rank, _action(policy, rule, entry, parsed, target, now, direct))
-    for account_id in sorted(best):
-        if _allowlisted(policy, account_id, accounts):
-            plan.allowlisted.append(account_id)
+                    best[target] = (rank, _action(policy, rule, entry, parsed, target, now))
+    for subject in sorted(best):
+        kind, _, value = subject.partition(":")
+        if kind == "account" and _allowlisted(policy, value, accounts):
+            plan.allowlisted.append(value)
         else:
-            plan.actions.append(best[account_id][1])
+            plan.actions.append(best[subject][1])
     return plan
 
 
@@ -312,8 +327,9 @@ def _action(
     findings: Findings,
     target: str,
     now: datetime,
-    direct: bool,
 ) -> Action:
+    """``rule``'s action on ``target`` (a subject), matched on ``entry``."""
+    direct = target == f"account:{entry.account_id}"
     campaign = findings.campaigns.get(entry.campaign_id or "")
     evidence: dict[str, Any] = {
         "score": entry.score,
@@ -327,13 +343,15 @@ def _action(
     if not direct:
         evidence["cascade_from"] = entry.account_id
     reason = rule.reason or f"rule {rule.name}: score {entry.score:.2f}"
-    if not direct:
+    if target.startswith("ip:"):
+        reason += f" (exit address of campaign {entry.campaign_id})"
+    elif not direct:
         reason += f" (campaign cascade from account {entry.account_id})"
     duration = rule.duration
     if duration is None and rule.review_after is None:
         duration = policy.default_duration
     return Action(
-        subject=f"account:{target}",
+        subject=target,
         kind=rule.kind,
         reason=reason,
         actor=policy.actor,

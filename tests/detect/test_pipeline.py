@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -50,6 +51,18 @@ def test_finds_the_campaign_and_spares_heavy_users(scenario: Path, tmp_path: Pat
     assert set(campaign["account_ids"]) == malicious
     assert campaign["requests"] > 0 and campaign["summary"].startswith(f"{len(malicious)} accounts")
     assert campaign["infrastructure"]["ips"] >= 10
+    # every exit address is one the campaign sent at least half of its requests from
+    exits = campaign["infrastructure"]["exit_addresses"]
+    assert len(exits) >= 10 and result.summary["exit_addresses"] == len(exits)
+    senders: dict[str, list[str]] = {}
+    for path in (scenario / "requests").rglob("*.jsonl*"):
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rt") as handle:
+            for line in handle:
+                record = json.loads(line)
+                senders.setdefault(record["client_ip"], []).append(record["account_id"])
+    for address in exits:
+        assert 2 * sum(a in malicious for a in senders[address]) >= len(senders[address])
     member = next(a for a in findings["accounts"] if a["account_id"] in malicious)
     assert member["campaign_id"] == campaign["campaign_id"]
     assert {r["signal"] for r in member["reasons"]} >= {"campaign_member", "cot_elicitation"}

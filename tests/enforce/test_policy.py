@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from enforce_factories import NOW, account, campaign, findings
 
 from distillguard.enforce.actions import ActionKind
 from distillguard.enforce.policy import apply_findings, load_policy, parse_policy, plan_findings
+from distillguard.enforce.store import MemoryStore
 from distillguard.errors import ConfigurationError, InputError
 
 POLICY = """
@@ -76,6 +78,57 @@ def test_shipped_default_policy_challenges_a_campaigns_sign_up_cohort() -> None:
     assert cohort.rule == "campaign-cohort"
     assert cohort.challenge is not None and cohort.challenge.required_verification == "id"
     assert cohort.expires_at == NOW + timedelta(days=14)
+
+
+def _exits_doc(confidence: float) -> dict[str, Any]:
+    farm = campaign("c1", ["a1", "a2", "a3"], confidence)
+    farm["infrastructure"]["exit_addresses"] = ["203.0.113.7", "2001:DB8::1"]
+    return findings([account("a1", 0.95, flagged=True, campaign_id="c1")], [farm])
+
+
+def test_shipped_default_policy_challenges_a_confirmed_campaigns_exit_addresses() -> None:
+    actions = {a.subject: a for a in apply_findings(load_policy(), _exits_doc(0.95), NOW)}
+    assert {s: a.kind for s, a in actions.items()} == {
+        "account:a1": ActionKind.SUSPEND,
+        "account:a2": ActionKind.SUSPEND,
+        "account:a3": ActionKind.SUSPEND,
+        "ip:203.0.113.7": ActionKind.CHALLENGE,
+        "ip:2001:db8::1": ActionKind.CHALLENGE,
+    }
+    exit_ = actions["ip:203.0.113.7"]
+    assert exit_.rule == "campaign-exits" and exit_.campaign_id == "c1"
+    assert exit_.challenge is not None and exit_.challenge.required_verification == "payment"
+    assert exit_.expires_at == NOW + timedelta(days=2)
+    assert "exit address of campaign c1" in exit_.reason
+    # at the gateway: any account below payment verification is stopped there, on any request
+    store = MemoryStore()
+    store.put_many(actions.values())
+    now = NOW.timestamp()
+    fresh = store.decide("acc_new", "key_new", None, "203.0.113.7", "email", now)
+    assert fresh is not None and fresh.kind is ActionKind.CHALLENGE
+    assert store.decide("acc_new", "key_new", None, "2001:db8::1", "phone", now) is not None
+    assert store.decide("acc_paid", "key_paid", None, "203.0.113.7", "payment", now) is None
+    assert store.decide("acc_new", "key_new", None, "203.0.113.8", "email", now) is None
+
+
+def test_exit_addresses_wait_for_a_confirmed_campaign() -> None:
+    subjects = {a.subject for a in apply_findings(load_policy(), _exits_doc(0.85), NOW)}
+    assert not any(s.startswith("ip:") for s in subjects)
+    assert "account:a2" in subjects  # the likely-campaign challenge still cascades
+
+
+def test_bad_exit_addresses_set_the_campaign_aside() -> None:
+    doc = _exits_doc(0.95)
+    doc["campaigns"][0]["infrastructure"]["exit_addresses"] = ["203.0.113.7", "not-an-address"]
+    plan = plan_findings(load_policy(), doc, NOW)
+    assert plan.rejected == [
+        (
+            "campaigns[0]",
+            "infrastructure.exit_addresses: 'not-an-address' does not appear to "
+            "be an IPv4 or IPv6 address",
+        )
+    ]
+    assert not any(a.subject.startswith("ip:") for a in plan.actions)
 
 
 def test_campaign_cascade_reaches_unlisted_members_with_evidence() -> None:
@@ -178,6 +231,14 @@ def test_not_a_findings_document_is_input_error() -> None:
         (
             '[[rules]]\nname="x"\naction="challenge"\n[rules.when]\nflagged=true\n[rules.challenge]\nrequired_verification="dna"',
             "required_verification",
+        ),
+        (
+            '[[rules]]\nname="x"\naction="suspend"\ncascade="addresses"\n[rules.when]\nflagged=true',
+            "challenge rules only",
+        ),
+        (
+            '[[rules]]\nname="x"\naction="monitor"\ncascade="org"\n[rules.when]\nflagged=true',
+            '"none", "campaign" or "addresses"',
         ),
         ("rules = [", "not valid TOML"),
         ('colour = "red"', "unknown top-level"),

@@ -1,0 +1,89 @@
+"""Exit addresses of confident campaigns: where a replacement account's first request comes from.
+
+An operator whose accounts are blocked buys new ones and keeps sending through the proxies it
+has. Nothing links a new account before it has sent enough to score, so each one is served
+until the next detection run names it. What the new account shares with the campaign from its
+first request is the address it sends from.
+
+For each campaign with confidence at least ``exit_confidence``, the exit addresses are those
+from which
+
+- the campaign's accounts sent at least ``exit_share`` (half) of the window's requests: an
+  address that ordinary users share with the farm (a carrier's NAT, a campus, a hotspot the
+  proxies once passed through) stays off the list, as in the cohort's address path
+  (:mod:`distillguard.detect.cohort`); and
+- the campaign sent a request in the last ``exit_recent_hours`` of the window: a residential
+  proxy's exit is somebody's home connection, lent to the farm for a while.
+
+The busiest ``exit_limit`` addresses per campaign go into its ``infrastructure.exit_addresses``
+in dg.findings.v1 (``infrastructure`` is a free-form object there). Detection takes no action
+on them; a policy rule with ``cascade = "addresses"`` (:mod:`distillguard.enforce.policy`)
+turns them into challenges that callers below a verification level meet on their first request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+from distillguard.detect.campaigns import Campaign
+
+EXITS_SQL = """
+WITH per_address AS (
+    SELECT r.client_ip, m.campaign_id, count(*) AS n, max(r.ts::TIMESTAMP) AS last_ts
+    FROM requests r LEFT JOIN exit_members m USING (account_id)
+    WHERE r.client_ip IS NOT NULL
+    GROUP BY ALL
+),
+shares AS (
+    SELECT *, sum(n) OVER (PARTITION BY client_ip) AS total FROM per_address
+),
+ranked AS (
+    SELECT campaign_id, client_ip,
+           row_number() OVER (PARTITION BY campaign_id ORDER BY n DESC, client_ip) AS rank
+    FROM shares
+    WHERE campaign_id IS NOT NULL AND n >= $share * total
+      AND last_ts >= (SELECT max(ts::TIMESTAMP) FROM requests) - to_hours($recent)
+)
+SELECT campaign_id, client_ip FROM ranked WHERE rank <= $limit ORDER BY campaign_id, rank
+"""
+
+
+def add_exit_addresses(
+    db: duckdb.DuckDBPyConnection,
+    campaigns: Sequence[Campaign],
+    *,
+    min_confidence: float,
+    share: float,
+    recent_hours: int,
+    limit: int,
+) -> int:
+    """Set ``infrastructure["exit_addresses"]`` on the campaigns of at least ``min_confidence``
+    (an empty list on the others); return how many addresses were listed. ``limit`` < 1: off.
+
+    Needs the ``requests`` table (``account_id``, ``client_ip``, ``ts``).
+    """
+    for campaign in campaigns:
+        campaign.infrastructure["exit_addresses"] = []
+    confident = {c.campaign_id: c for c in campaigns if c.confidence >= min_confidence}
+    if limit < 1 or not confident:
+        return 0
+    pairs = [(cid, a) for cid, c in confident.items() for a in c.account_ids]
+    members = pa.table(
+        {
+            "campaign_id": pa.array([cid for cid, _ in pairs], pa.string()),
+            "account_id": pa.array([a for _, a in pairs], pa.string()),
+        }
+    )
+    db.register("exit_members", members)
+    try:
+        rows = db.execute(
+            EXITS_SQL, {"share": share, "recent": recent_hours, "limit": limit}
+        ).fetchall()
+    finally:
+        db.unregister("exit_members")
+    for campaign_id, address in rows:
+        confident[campaign_id].infrastructure["exit_addresses"].append(str(address))
+    return len(rows)
