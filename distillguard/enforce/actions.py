@@ -95,21 +95,31 @@ class Challenge:
     required_verification: str = "id"
     message: str = DEFAULT_CHALLENGE_MESSAGE
     link: str | None = None
+    # On an address or prefix: an account-, key- or org-level action in force on the caller (one
+    # detection or an operator took on the caller's own evidence) applies in its place.
+    defer_to_account: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "required_verification": self.required_verification,
             "message": self.message,
             "link": self.link,
         }
+        if self.defer_to_account:  # written only when set: older records read back the same
+            out["defer_to_account"] = True
+        return out
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], *, where: str = "challenge") -> Challenge:
-        unknown = set(raw) - {"required_verification", "message", "link"}
+        unknown = set(raw) - {"required_verification", "message", "link", "defer_to_account"}
         if unknown:
             raise ConfigurationError(
-                f"{where}: unknown key(s) {sorted(unknown)}; use required_verification, message, link"
+                f"{where}: unknown key(s) {sorted(unknown)}; use required_verification, "
+                "message, link, defer_to_account"
             )
+        defer = raw.get("defer_to_account", False)
+        if not isinstance(defer, bool):
+            raise ConfigurationError(f"{where}.defer_to_account: must be true or false")
         level = raw.get("required_verification", "id")
         if level not in VERIFICATION_LEVELS[1:]:
             raise ConfigurationError(
@@ -125,6 +135,7 @@ class Challenge:
             required_verification=level,
             message=raw.get("message", DEFAULT_CHALLENGE_MESSAGE),
             link=raw.get("link"),
+            defer_to_account=defer,
         )
 
 

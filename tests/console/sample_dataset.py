@@ -181,6 +181,7 @@ def findings() -> dict[str, Any]:
                     "ips": 18,
                     "asns": [64500, 64501],
                     "top_networks": ["203.0.113.0/24", "198.51.100.0/24"],
+                    "exit_addresses": ["203.0.113.7", "203.0.113.9", "198.51.100.4"],
                 },
                 "summary": "Six education accounts share a tutoring template and one TLS stack.",
             },

@@ -90,6 +90,9 @@ def test_campaign_page_has_chart_graph_and_samples(client: TestClient) -> None:
     assert r.text.count('class="sample"') == 6
     assert "chain-of-thought elicitation" in r.text
     assert "AS64500" in r.text
+    assert re.search(r"<dt>Exit addresses</dt><dd[^>]*>3</dd>", r.text)
+    probe = client.get("/campaigns/C-probe").text  # findings from before exit addresses
+    assert re.search(r"<dt>Exit addresses</dt><dd[^>]*>–</dd>", probe)
 
 
 def test_account_page(client: TestClient) -> None:

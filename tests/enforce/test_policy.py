@@ -98,6 +98,7 @@ def test_shipped_default_policy_challenges_a_confirmed_campaigns_exit_addresses(
     exit_ = actions["ip:203.0.113.7"]
     assert exit_.rule == "campaign-exits" and exit_.campaign_id == "c1"
     assert exit_.challenge is not None and exit_.challenge.required_verification == "payment"
+    assert exit_.challenge.defer_to_account
     assert exit_.expires_at == NOW + timedelta(days=2)
     assert "exit address of campaign c1" in exit_.reason
     # at the gateway: any account below payment verification is stopped there, on any request
@@ -109,6 +110,8 @@ def test_shipped_default_policy_challenges_a_confirmed_campaigns_exit_addresses(
     assert store.decide("acc_new", "key_new", None, "2001:db8::1", "phone", now) is not None
     assert store.decide("acc_paid", "key_paid", None, "203.0.113.7", "payment", now) is None
     assert store.decide("acc_new", "key_new", None, "203.0.113.8", "email", now) is None
+    suspended = store.decide("a2", None, None, "203.0.113.7", "email", now)
+    assert suspended is not None and suspended.label == "block"  # its own action, not the exit's
 
 
 def test_exit_addresses_wait_for_a_confirmed_campaign() -> None:
@@ -239,6 +242,10 @@ def test_not_a_findings_document_is_input_error() -> None:
         (
             '[[rules]]\nname="x"\naction="monitor"\ncascade="org"\n[rules.when]\nflagged=true',
             '"none", "campaign" or "addresses"',
+        ),
+        (
+            '[[rules]]\nname="x"\naction="challenge"\n[rules.when]\nflagged=true\n[rules.challenge]\ndefer_to_account="yes"',
+            "defer_to_account: must be true or false",
         ),
         ("rules = [", "not valid TOML"),
         ('colour = "red"', "unknown top-level"),

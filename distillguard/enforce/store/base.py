@@ -174,6 +174,7 @@ class Snapshot:
             entry = tables["org"].get(org_id)
             if entry is not None:
                 found.append(entry)
+        own = len(found)  # entries on the caller itself; address entries follow
         if ip is not None:
             entry = tables["ip"].get(ip)
             if entry is not None:
@@ -196,8 +197,16 @@ class Snapshot:
         if not live:
             return None
         if len(live) > 1:
+            if own and any(_defers(a) for a in live):
+                on_caller = {id(action) for _, action in found[:own]}
+                if any(id(a) in on_caller for a in live):
+                    live = [a for a in live if id(a) in on_caller or not _defers(a)]
             live.sort(key=lambda a: -a.kind.severity)
         return Decision(tuple(live))
+
+
+def _defers(action: Action) -> bool:
+    return action.challenge is not None and action.challenge.defer_to_account
 
 
 def _lifted(action: Action, rank: int) -> bool:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from enforce_factories import NOW, make_action
 
-from distillguard.enforce.actions import ActionKind
+from distillguard.enforce.actions import ActionKind, Challenge
 from distillguard.enforce.store import EnforcementStore, from_url
 from distillguard.errors import ConfigurationError
 
@@ -85,6 +86,35 @@ def test_challenge_lifts_at_required_verification(store: EnforcementStore) -> No
     error = decision.error()
     assert error is not None and "https://x.test/v" in error.message
     assert store.decide(account_id="a1", verification="id", now=T) is None
+
+
+def test_an_address_challenge_can_defer_to_the_callers_own_action(
+    store: EnforcementStore,
+) -> None:
+    exit_ = replace(
+        make_action("ip:192.0.2.9", ActionKind.CHALLENGE),
+        challenge=Challenge(required_verification="payment", defer_to_account=True),
+    )
+    store.put_many(
+        [
+            exit_,
+            make_action("account:throttled", ActionKind.THROTTLE),
+            make_action("key:k-watched", ActionKind.MONITOR),
+            make_action("prefix:198.51.100.0/24", ActionKind.CHALLENGE),
+        ]
+    )
+    fresh = store.decide(account_id="new", key_id="k-new", ip="192.0.2.9", now=T)
+    assert fresh is not None and fresh.label == "challenge"
+    # an account (or key) judged on its own evidence keeps that judgement at the address
+    held = store.decide(account_id="throttled", ip="192.0.2.9", verification="email", now=T)
+    assert held is not None and [a.kind for a in held.actions] == [ActionKind.THROTTLE]
+    watched = store.decide(account_id="x", key_id="k-watched", ip="192.0.2.9", now=T)
+    assert watched is not None and watched.label == "allow"
+    # a challenge without the flag does not defer
+    plain = store.decide(account_id="throttled", ip="198.51.100.4", now=T)
+    assert plain is not None and plain.label == "challenge"
+    assert store.decide(account_id="new", ip="192.0.2.9", verification="payment", now=T) is None
+    assert store.get("ip:192.0.2.9", now=T) == exit_  # the flag survives the backend
 
 
 def test_prune_deletes_only_expired_actions(store: EnforcementStore) -> None:
