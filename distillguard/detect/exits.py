@@ -5,15 +5,19 @@ has. Nothing links a new account before it has sent enough to score, so each one
 until the next detection run names it. What the new account shares with the campaign from its
 first request is the address it sends from.
 
-For each campaign with confidence at least ``exit_confidence``, the exit addresses are those
-from which
+An address is an exit of a campaign with confidence at least ``exit_confidence`` when
 
-- the campaign's accounts sent at least ``exit_share`` (half) of the window's requests: an
-  address that ordinary users share with the farm (a carrier's NAT, a campus, a hotspot the
-  proxies once passed through) stays off the list, as in the cohort's address path
-  (:mod:`distillguard.detect.cohort`); and
-- the campaign sent a request in the last ``exit_recent_hours`` of the window: a residential
-  proxy's exit is somebody's home connection, lent to the farm for a while.
+- the campaign's accounts sent requests from it, more than any other such campaign did;
+- the accounts of such campaigns and the suspects (accounts scored at least
+  ``exit_suspect_score``, most of them a farm's newer accounts that nothing links yet) sent at
+  least ``exit_share`` (half) of its requests in the window: an address that ordinary users
+  share with the farm (a carrier's NAT, a campus, a hotspot the proxies once passed through)
+  stays off the list, as in the cohort's address path (:mod:`distillguard.detect.cohort`). An
+  operator that replaces its blocked accounts sends most of its traffic through accounts that
+  are suspected but not linked: in the closed loop with the adaptive attacker, linked members
+  alone were the majority at 2 of the proxy network's 1,200 addresses;
+- those accounts sent a request from it in the last ``exit_recent_hours`` of the window: a
+  residential proxy's exit is somebody's home connection, lent to the farm for a while.
 
 The busiest ``exit_limit`` addresses per campaign go into its ``infrastructure.exit_addresses``
 in dg.findings.v1 (``infrastructure`` is a free-form object there). Detection takes no action
@@ -23,7 +27,7 @@ turns them into challenges that callers below a verification level meet on their
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -32,20 +36,28 @@ from distillguard.detect.campaigns import Campaign
 
 EXITS_SQL = """
 WITH per_address AS (
-    SELECT r.client_ip, m.campaign_id, count(*) AS n, max(r.ts::TIMESTAMP) AS last_ts
-    FROM requests r LEFT JOIN exit_members m USING (account_id)
+    SELECT r.client_ip, m.campaign_id, m.account_id IS NOT NULL AS suspect, count(*) AS n,
+           max(r.ts::TIMESTAMP) AS last_ts
+    FROM requests r LEFT JOIN exit_accounts m USING (account_id)
     WHERE r.client_ip IS NOT NULL
     GROUP BY ALL
 ),
 shares AS (
-    SELECT *, sum(n) OVER (PARTITION BY client_ip) AS total FROM per_address
+    SELECT *,
+           sum(n) OVER (PARTITION BY client_ip) AS total,
+           sum(CASE WHEN suspect THEN n ELSE 0 END) OVER (PARTITION BY client_ip) AS suspects,
+           max(CASE WHEN suspect THEN last_ts END) OVER (PARTITION BY client_ip) AS suspect_ts,
+           row_number() OVER (
+               PARTITION BY client_ip ORDER BY campaign_id IS NULL, n DESC, campaign_id
+           ) AS busiest
+    FROM per_address
 ),
 ranked AS (
     SELECT campaign_id, client_ip,
            row_number() OVER (PARTITION BY campaign_id ORDER BY n DESC, client_ip) AS rank
     FROM shares
-    WHERE campaign_id IS NOT NULL AND n >= $share * total
-      AND last_ts >= (SELECT max(ts::TIMESTAMP) FROM requests) - to_hours($recent)
+    WHERE campaign_id IS NOT NULL AND busiest = 1 AND suspects >= $share * total
+      AND suspect_ts >= (SELECT max(ts::TIMESTAMP) FROM requests) - to_hours($recent)
 )
 SELECT campaign_id, client_ip FROM ranked WHERE rank <= $limit ORDER BY campaign_id, rank
 """
@@ -54,6 +66,7 @@ SELECT campaign_id, client_ip FROM ranked WHERE rank <= $limit ORDER BY campaign
 def add_exit_addresses(
     db: duckdb.DuckDBPyConnection,
     campaigns: Sequence[Campaign],
+    suspects: Collection[str],
     *,
     min_confidence: float,
     share: float,
@@ -63,27 +76,30 @@ def add_exit_addresses(
     """Set ``infrastructure["exit_addresses"]`` on the campaigns of at least ``min_confidence``
     (an empty list on the others); return how many addresses were listed. ``limit`` < 1: off.
 
-    Needs the ``requests`` table (``account_id``, ``client_ip``, ``ts``).
+    ``suspects`` are accounts outside those campaigns whose requests count on the campaigns'
+    side (accounts detection scored as suspicious). Needs the ``requests`` table
+    (``account_id``, ``client_ip``, ``ts``).
     """
     for campaign in campaigns:
         campaign.infrastructure["exit_addresses"] = []
     confident = {c.campaign_id: c for c in campaigns if c.confidence >= min_confidence}
     if limit < 1 or not confident:
         return 0
-    pairs = [(cid, a) for cid, c in confident.items() for a in c.account_ids]
-    members = pa.table(
+    owner = {a: cid for cid, c in confident.items() for a in c.account_ids}
+    others = sorted(set(suspects) - owner.keys())
+    accounts = pa.table(
         {
-            "campaign_id": pa.array([cid for cid, _ in pairs], pa.string()),
-            "account_id": pa.array([a for _, a in pairs], pa.string()),
+            "account_id": pa.array([*owner, *others], pa.string()),
+            "campaign_id": pa.array([*owner.values(), *[None] * len(others)], pa.string()),
         }
     )
-    db.register("exit_members", members)
+    db.register("exit_accounts", accounts)
     try:
         rows = db.execute(
             EXITS_SQL, {"share": share, "recent": recent_hours, "limit": limit}
         ).fetchall()
     finally:
-        db.unregister("exit_members")
+        db.unregister("exit_accounts")
     for campaign_id, address in rows:
         confident[campaign_id].infrastructure["exit_addresses"].append(str(address))
     return len(rows)

@@ -265,9 +265,11 @@ def _analyse(
     for member in cohorts:
         score = scores.setdefault(member.account_id, AccountScore(member.account_id))
         add_cohort(score, member.confidence, member.detail(), config)
+    suspect = float(link["exit_suspect_score"])
     exits = add_exit_addresses(
         db,
         campaigns,
+        [a for a, s in scores.items() if s.score >= suspect],
         min_confidence=float(link["exit_confidence"]),
         share=float(link["exit_share"]),
         recent_hours=int(link["exit_recent_hours"]),

@@ -22,6 +22,10 @@ TRAFFIC = [
     ("farm-3", "2001:db8::1", 1, 3),
     ("other-farm", "192.0.2.99", 4, 1),  # a campaign below the bar
     ("farm-1", None, 1, 1),  # no address recorded
+    ("farm-2", "203.0.113.20", 1, 1),  # the farm and a suspect account outnumber a regular
+    ("suspect", "203.0.113.20", 1, 1),
+    ("regular", "203.0.113.20", 1, 1),
+    ("suspect", "203.0.113.21", 5, 1),  # a suspect's address that no campaign member used
 ]
 
 
@@ -50,20 +54,26 @@ def _campaign(cid: str, members: list[str], confidence: float) -> Campaign:
     )
 
 
-def _exits(**knobs: float) -> tuple[int, list[list[str]]]:
+def _exits(suspects: tuple[str, ...] = ("suspect",), **knobs: float) -> tuple[int, list[list[str]]]:
     campaigns = [_campaign("C0001", FARM, 0.95), _campaign("C0002", ["other-farm"], 0.7)]
     settings = {"min_confidence": 0.9, "share": 0.5, "recent_hours": 48, "limit": 100} | knobs
-    n = add_exit_addresses(_db(), campaigns, **settings)  # type: ignore[arg-type]
+    n = add_exit_addresses(_db(), campaigns, suspects, **settings)  # type: ignore[arg-type]
     return n, [c.infrastructure["exit_addresses"] for c in campaigns]
 
 
 def test_lists_the_confident_campaigns_own_recent_addresses_busiest_first() -> None:
     n, (farm, other) = _exits()
-    # not the NAT (2 of 7 requests), not the address last used 72 h ago
-    # (ties by address text)
-    assert farm == ["203.0.113.7", "2001:db8::1", "203.0.113.8"]
+    # not the NAT (2 of 7 requests), not the address last used 72 h ago, not the suspect's own
+    # address (no member used it); ties by address text
+    assert farm == ["203.0.113.7", "2001:db8::1", "203.0.113.20", "203.0.113.8"]
     assert other == []  # confidence 0.7 < 0.9
-    assert n == 3
+    assert n == 4
+
+
+def test_suspects_requests_count_on_the_campaigns_side() -> None:
+    farm = _exits(suspects=())[1][0]
+    assert "203.0.113.20" not in farm  # the farm alone sent 1 of its 3 requests
+    assert _exits(suspects=("suspect", "farm-3"))[1][0] == _exits()[1][0]  # a member stays one
 
 
 def test_knobs_change_what_is_listed() -> None:
@@ -71,12 +81,14 @@ def test_knobs_change_what_is_listed() -> None:
         "203.0.113.7",
         "198.51.100.1",
         "2001:db8::1",
+        "203.0.113.20",
         "203.0.113.8",
     ]
     assert _exits(recent_hours=96)[1][0] == [
         "203.0.113.7",
         "192.0.2.50",
         "2001:db8::1",
+        "203.0.113.20",
         "203.0.113.8",
     ]
     assert _exits(limit=1)[1][0] == ["203.0.113.7"]
