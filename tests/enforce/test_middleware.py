@@ -145,8 +145,10 @@ def identify(scope: Any) -> Caller | None:
     account = headers.get(b"x-test-account")
     if account is None:
         return None
+    ip = headers.get(b"x-test-ip")
     return Caller(
         account_id=account.decode(),
+        ip=None if ip is None else ip.decode(),
         verification=headers.get(b"x-test-verification", b"none").decode(),
     )
 
@@ -242,6 +244,46 @@ async def test_suspended_client_gets_403_and_does_not_retry(
             model="m", max_tokens=10, messages=[{"role": "user", "content": "q"}]
         )
     assert gateway.calls == 2 and upstream.received == []  # one attempt each, nothing upstream
+
+
+async def test_an_exit_address_challenges_new_accounts_but_not_judged_ones(
+    gateway: Counting, store: MemoryStore
+) -> None:
+    from dataclasses import replace
+
+    from distillguard.enforce.actions import Challenge
+
+    exit_ = make_action("ip:203.0.113.7", ActionKind.CHALLENGE, hours=None)
+    store.put(
+        replace(
+            exit_,
+            challenge=Challenge(
+                required_verification="payment",
+                message="Add a payment method to continue.",
+                link="https://x.test/pay",
+                defer_to_account=True,
+            ),
+        )
+    )
+    store.put(make_action("account:acc_slow", ActionKind.THROTTLE, hours=None))
+
+    def client(account: str, level: str) -> openai.AsyncOpenAI:
+        headers = {
+            "x-test-account": account,
+            "x-test-verification": level,
+            "x-test-ip": "203.0.113.7",
+        }
+        http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=gateway), headers=headers)
+        return openai.AsyncOpenAI(api_key="k", base_url="http://gw/v1", http_client=http)
+
+    ask = {"model": "m", "messages": [{"role": "user", "content": "q"}]}
+    async with client("acc_new", "email") as fresh:
+        with pytest.raises(openai.PermissionDeniedError, match=r"payment method.*x\.test/pay"):
+            await fresh.chat.completions.create(**ask)
+    async with client("acc_paid", "payment") as paid:
+        assert (await paid.chat.completions.create(**ask)).choices[0].message.content == "42"
+    async with client("acc_slow", "email") as judged:  # its own throttle applies, not the exit
+        assert (await judged.chat.completions.create(**ask)).choices[0].message.content == "42"
 
 
 async def test_challenge_shows_the_link_until_the_level_is_reached(
