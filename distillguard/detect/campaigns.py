@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from distillguard.detect.features.domain import DOMAINS
 
@@ -94,6 +95,17 @@ class Campaign:
             "evidence": self.evidence,
             "summary": self.summary,
         }
+
+
+def query_with(
+    db: duckdb.DuckDBPyConnection, name: str, table: pa.Table, sql: str, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` run with ``table`` registered as ``name`` for the query only."""
+    db.register(name, table)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.unregister(name)
 
 
 def _rfc3339(moment: datetime) -> str:

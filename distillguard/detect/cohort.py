@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from distillguard.detect.campaigns import YOUNG_SQL, Campaign
+from distillguard.detect.campaigns import YOUNG_SQL, Campaign, query_with
 
 SPONSORED = ("education", "research", "startup")
 
@@ -152,13 +152,8 @@ def find_cohorts(
             "account_id": pa.array([a for _, a in pairs], pa.string()),
         }
     )
-    db.register("cohort_seeds", seeds)
-    try:
-        rows = db.execute(
-            COHORT_SQL, {"age": max_age_days, "members": min_members, "share": share}
-        ).fetchall()
-    finally:
-        db.unregister("cohort_seeds")
+    params = {"age": max_age_days, "members": min_members, "share": share}
+    rows = query_with(db, "cohort_seeds", seeds, COHORT_SQL, params)
     found: dict[str, CohortMember] = {}
     for account_id, campaign_id, path, shared, span in rows:
         if account_id not in found and account_id not in cleared:

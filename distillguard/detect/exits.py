@@ -32,7 +32,7 @@ from collections.abc import Collection, Sequence
 import duckdb
 import pyarrow as pa
 
-from distillguard.detect.campaigns import Campaign
+from distillguard.detect.campaigns import Campaign, query_with
 
 EXITS_SQL = """
 WITH per_address AS (
@@ -93,13 +93,8 @@ def add_exit_addresses(
             "campaign_id": pa.array([*owner.values(), *[None] * len(others)], pa.string()),
         }
     )
-    db.register("exit_accounts", accounts)
-    try:
-        rows = db.execute(
-            EXITS_SQL, {"share": share, "recent": recent_hours, "limit": limit}
-        ).fetchall()
-    finally:
-        db.unregister("exit_accounts")
+    params = {"share": share, "recent": recent_hours, "limit": limit}
+    rows = query_with(db, "exit_accounts", accounts, EXITS_SQL, params)
     for campaign_id, address in rows:
         confident[campaign_id].infrastructure["exit_addresses"].append(str(address))
     return len(rows)
