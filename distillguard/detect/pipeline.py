@@ -274,6 +274,7 @@ def _analyse(
         share=float(link["exit_share"]),
         recent_hours=int(link["exit_recent_hours"]),
         limit=int(link["exit_limit"]),
+        max_age_days=int(link["attach_max_age_days"]),
     )
     lap("campaigns")
     window = db.execute("SELECT min(ts), max(ts) FROM requests").fetchone()
