@@ -59,6 +59,8 @@ def _start(out: Path, args: argparse.Namespace, adaptive: bool) -> subprocess.Po
         cmd += ["--days", str(args.days)]
     if adaptive:
         cmd += ["--adaptive", "--signup-from", args.signup_from]
+    if args.policy is not None:
+        cmd += ["--policy", str(args.policy)]
     cmd += ["--out", str(out)]
     out.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(out / "stderr.log", "wb"))
@@ -122,6 +124,9 @@ def main() -> None:
         choices=("proxy", "fresh"),
         default="proxy",
         help="where the adaptive attacker signs replacements up from",
+    )
+    parser.add_argument(
+        "--policy", type=Path, default=None, help="enforcement policy (default: the shipped one)"
     )
     parser.add_argument("--out", type=Path, default=None, help="keep outputs here")
     only = parser.add_mutually_exclusive_group()

@@ -43,7 +43,7 @@ _WHEN_KEYS = {
     "campaign_size_min": int,
 }
 CASCADES = ("none", "campaign", "addresses")
-_RULE_KEYS = {"name", "action", "when", "duration", "review_after", "cascade", "reason"}
+_RULE_KEYS = {"name", "action", "when", "duration", "review_after", "cascade", "reason", "enabled"}
 _RULE_KEYS |= {"throttle", "degrade", "challenge"}
 
 
@@ -155,10 +155,13 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     rules_raw = raw.get("rules")
     if not isinstance(rules_raw, list) or not rules_raw:
         raise ConfigurationError(f"{source}: add at least one [[rules]] table")
-    rules = tuple(_rule(r, i, source) for i, r in enumerate(rules_raw))
-    names = [r.name for r in rules]
+    parsed = [(_rule(r, i, source), _enabled(r, i, source)) for i, r in enumerate(rules_raw)]
+    names = [r.name for r, _ in parsed]
     if len(set(names)) != len(names):
         raise ConfigurationError(f"{source}: rule names must be unique; got {names}")
+    rules = tuple(r for r, enabled in parsed if enabled)
+    if not rules:
+        raise ConfigurationError(f"{source}: every rule is disabled; enable at least one")
     return Policy(
         rules=rules,
         allow_accounts=frozenset(
@@ -185,6 +188,14 @@ def _table(value: object, where: str, allowed: set[str]) -> Mapping[str, Any]:
 def _strings(value: object, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigurationError(f"{where} must be a list of strings")
+    return value
+
+
+def _enabled(raw: object, index: int, source: str) -> bool:
+    """A rule's ``enabled`` flag (default true); a disabled rule is checked, then left out."""
+    value = raw.get("enabled", True) if isinstance(raw, Mapping) else True
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{source}: rules[{index}].enabled: must be true or false")
     return value
 
 

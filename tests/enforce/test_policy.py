@@ -7,8 +7,15 @@ from typing import Any
 import pytest
 from enforce_factories import NOW, account, campaign, findings
 
+from distillguard.enforce import policy as policy_module
 from distillguard.enforce.actions import ActionKind
-from distillguard.enforce.policy import apply_findings, load_policy, parse_policy, plan_findings
+from distillguard.enforce.policy import (
+    Policy,
+    apply_findings,
+    load_policy,
+    parse_policy,
+    plan_findings,
+)
 from distillguard.enforce.store import MemoryStore
 from distillguard.errors import ConfigurationError, InputError
 
@@ -86,8 +93,21 @@ def _exits_doc(confidence: float) -> dict[str, Any]:
     return findings([account("a1", 0.95, flagged=True, campaign_id="c1")], [farm])
 
 
-def test_shipped_default_policy_challenges_a_confirmed_campaigns_exit_addresses() -> None:
-    actions = {a.subject: a for a in apply_findings(load_policy(), _exits_doc(0.95), NOW)}
+def _with_exits() -> Policy:
+    """The shipped policy with its campaign-exits rule turned on."""
+    text = (Path(policy_module.__file__).parent / "default_policy.toml").read_text()
+    assert text.count("enabled = false") == 1
+    return parse_policy(text.replace("enabled = false", "enabled = true"))
+
+
+def test_shipped_policy_leaves_exit_addresses_alone_until_the_rule_is_enabled() -> None:
+    subjects = {a.subject for a in apply_findings(load_policy(), _exits_doc(0.95), NOW)}
+    assert subjects == {"account:a1", "account:a2", "account:a3"}
+    assert "campaign-exits" not in {r.name for r in load_policy().rules}
+
+
+def test_shipped_exit_rule_challenges_a_confirmed_campaigns_exit_addresses() -> None:
+    actions = {a.subject: a for a in apply_findings(_with_exits(), _exits_doc(0.95), NOW)}
     assert {s: a.kind for s, a in actions.items()} == {
         "account:a1": ActionKind.SUSPEND,
         "account:a2": ActionKind.SUSPEND,
@@ -115,7 +135,7 @@ def test_shipped_default_policy_challenges_a_confirmed_campaigns_exit_addresses(
 
 
 def test_exit_addresses_wait_for_a_confirmed_campaign() -> None:
-    subjects = {a.subject for a in apply_findings(load_policy(), _exits_doc(0.85), NOW)}
+    subjects = {a.subject for a in apply_findings(_with_exits(), _exits_doc(0.85), NOW)}
     assert not any(s.startswith("ip:") for s in subjects)
     assert "account:a2" in subjects  # the likely-campaign challenge still cascades
 
@@ -123,7 +143,7 @@ def test_exit_addresses_wait_for_a_confirmed_campaign() -> None:
 def test_bad_exit_addresses_set_the_campaign_aside() -> None:
     doc = _exits_doc(0.95)
     doc["campaigns"][0]["infrastructure"]["exit_addresses"] = ["203.0.113.7", "not-an-address"]
-    plan = plan_findings(load_policy(), doc, NOW)
+    plan = plan_findings(_with_exits(), doc, NOW)
     assert plan.rejected == [
         (
             "campaigns[0]",
@@ -246,6 +266,14 @@ def test_not_a_findings_document_is_input_error() -> None:
         (
             '[[rules]]\nname="x"\naction="challenge"\n[rules.when]\nflagged=true\n[rules.challenge]\ndefer_to_account="yes"',
             "defer_to_account: must be true or false",
+        ),
+        (
+            '[[rules]]\nname="x"\naction="monitor"\nenabled="no"\n[rules.when]\nflagged=true',
+            "enabled: must be true or false",
+        ),
+        (
+            '[[rules]]\nname="x"\naction="monitor"\nenabled=false\n[rules.when]\nflagged=true',
+            "every rule is disabled",
         ),
         ("rules = [", "not valid TOML"),
         ('colour = "red"', "unknown top-level"),
