@@ -103,14 +103,12 @@ def _campaign(raw: object) -> CampaignFinding:
         raise ValueError("confidence must be a number in [0, 1]")
     infrastructure = raw.get("infrastructure")
     exits = infrastructure.get("exit_addresses", []) if isinstance(infrastructure, Mapping) else []
-    if not isinstance(exits, list):
+    if not isinstance(exits, list) or not all(isinstance(a, str) for a in exits):
         raise ValueError("infrastructure.exit_addresses must be a list of IP addresses")
     try:
-        addresses = tuple(str(ipaddress.ip_address(a)) for a in exits if isinstance(a, str))
+        addresses = tuple(str(ipaddress.ip_address(a)) for a in exits)
     except ValueError as exc:
         raise ValueError(f"infrastructure.exit_addresses: {exc}") from None
-    if len(addresses) != len(exits):
-        raise ValueError("infrastructure.exit_addresses must be a list of IP addresses")
     return CampaignFinding(campaign_id, tuple(ids), float(raw["confidence"]), addresses)
 
 

@@ -174,12 +174,9 @@ class StreamFilter:
         self._dropped: set[int] = set()  # upstream indexes withheld so far
 
     def _hold(self, key: Any, text: str, event: dict[str, Any]) -> None:
-        held = self._held.get(key)
-        if held is None:
-            self._held[key] = ([text], event)
-        else:
-            held[0].append(text)
-            self._held[key] = (held[0], event)
+        pieces = self._held[key][0] if key in self._held else []
+        pieces.append(text)
+        self._held[key] = (pieces, event)
 
     def _release(self, key: Any) -> tuple[str, dict[str, Any]] | None:
         """The summary of what ``key`` held and the last event that carried it, or None."""
@@ -335,7 +332,4 @@ class StreamFilter:
             return [event]
         if isinstance(event.get("text"), str):
             event["text"] = summarise(event["text"], sentences)
-        released = self._release(key)
-        if released is None:
-            return [event]
-        return [{**released[1], "delta": released[0]}, event]
+        return [*self._released_deltas([key]), event]
