@@ -28,7 +28,13 @@ from distillguard.enforce.actions import (
     parse_subject,
     parse_time,
 )
-from distillguard.enforce.audit import AuditEntry, open_audit, replay
+from distillguard.enforce.audit import (
+    AuditEntry,
+    AuditLog,
+    MemoryAuditLog,
+    open_audit,
+    replay,
+)
 from distillguard.enforce.enforcer import Enforcer
 from distillguard.enforce.findings import load_findings
 from distillguard.enforce.output import OutputControls, Reasoning
@@ -68,19 +74,31 @@ def _now(text: str | None) -> datetime:
 
 
 @contextmanager
-def _enforcer(store_url: str, audit_path: str, now: datetime) -> Iterator[Enforcer]:
+def _enforcer(
+    store_url: str, audit_path: str, now: datetime, *, read_only: bool = False
+) -> Iterator[Enforcer]:
     # One writer at a time per audit log: planning reads the current state, so two commands
-    # planning at once could both record a change from the same previous state.
-    lock_path = f"{audit_path}.lock" if "://" not in audit_path else None
+    # planning at once could both record a change from the same previous state. A read-only
+    # command (a dry run) writes nothing, so it neither locks nor creates the log.
+    lock_path = f"{audit_path}.lock" if "://" not in audit_path and not read_only else None
     with _file_lock(lock_path):
         store = from_url(store_url)
-        enforcer = Enforcer(store, open_audit(audit_path))
+        audit = _existing_audit(audit_path) if read_only else open_audit(audit_path)
+        enforcer = Enforcer(store, audit)
         try:
             if isinstance(store, MemoryStore):
                 enforcer.rebuild(now=now)
             yield enforcer
         finally:
             store.close()
+
+
+def _existing_audit(audit_path: str) -> AuditLog:
+    """The audit log to read from, without creating it: an empty one if there is no file yet."""
+    local = audit_path.removeprefix("file://")
+    if "://" not in local and not Path(local).exists():
+        return MemoryAuditLog()
+    return open_audit(audit_path)
 
 
 @contextmanager
@@ -163,7 +181,7 @@ def apply_command(
     findings = load_findings(findings_path)
     accounts, bad_accounts = _read_accounts(accounts_path) if accounts_path else ({}, 0)
     plan = plan_findings(policy, findings, now, accounts=accounts)
-    with _enforcer(store_url, audit_path, now) as enforcer:
+    with _enforcer(store_url, audit_path, now, read_only=dry_run) as enforcer:
         changes = enforcer.plan(plan.actions, now=now)
         pruned = 0
         if not dry_run:

@@ -55,7 +55,9 @@ def test_apply_list_reinstate_audit_replay(
     )
     assert dry["changes"] == 4 and dry["dry_run"]
     assert dry["rejected_findings"][0]["where"] == "accounts[2]"
-    assert not Path(files["audit"]).read_text()  # a dry run writes nothing
+    # a dry run writes nothing: neither the audit log nor its lock comes into being
+    assert not Path(files["audit"]).exists()
+    assert not Path(files["audit"] + ".lock").exists()
 
     made = json.loads(
         run(capsys, "enforce", "apply", "--findings", files["findings"], "--json", *common)
@@ -70,6 +72,19 @@ def test_apply_list_reinstate_audit_replay(
         run(capsys, "enforce", "apply", "--findings", files["findings"], "--json", *common)
     )
     assert again["changes"] == 0 and again["unchanged"] == 4
+    dry_again = json.loads(
+        run(
+            capsys,
+            "enforce",
+            "apply",
+            "--findings",
+            files["findings"],
+            "--dry-run",
+            "--json",
+            *common,
+        )
+    )
+    assert dry_again["changes"] == 0  # a dry run reads the state the audit log holds
 
     listed = json.loads(run(capsys, "enforce", "list", "--json", *common))
     assert len(listed) == 4
