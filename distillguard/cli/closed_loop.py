@@ -13,7 +13,7 @@ from distillguard.errors import ConfigurationError
 
 
 def _hours(text: str, option: str) -> int:
-    from distillguard.enforce.policy import parse_duration
+    from distillguard.enforce.actions import parse_duration
 
     try:
         seconds = parse_duration(text, option).total_seconds()

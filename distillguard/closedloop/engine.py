@@ -37,6 +37,7 @@ from distillguard.enforce.store.memory import MemoryStore
 from distillguard.errors import ConfigurationError, StorageError
 from distillguard.logs.rejects import RejectSink
 from distillguard.logs.segments import FORMATS, Format, SegmentWriter
+from distillguard.logs.validate import parse_timestamp
 from distillguard.simulate import scenario
 from distillguard.simulate.population import Group
 from distillguard.simulate.streams import HOUR_MS
@@ -259,6 +260,9 @@ def _detect_config(path: Path | None) -> DetectConfig:
 
 
 def _caller(account: dict[str, Any]) -> Caller:
+    created = account.get("created_at")
     return Caller(
-        tier=int(account.get("tier") or 0), verification=account.get("verification") or "none"
+        tier=int(account.get("tier") or 0),
+        verification=account.get("verification") or "none",
+        created=parse_timestamp(created, "created_at") / 1000 if created else None,
     )

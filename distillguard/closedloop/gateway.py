@@ -54,6 +54,7 @@ class Caller:
 
     tier: int = 1
     verification: str = "none"
+    created: float | None = None  # POSIX time the account was created
 
 
 class GatewayModel:
@@ -81,6 +82,7 @@ class GatewayModel:
             ip=record.get("client_ip"),
             verification=caller.verification,
             now=now,
+            account_created=caller.created,
         )
         status = int(record.get("status") or 200)
         if decision is None or decision.kind is ActionKind.MONITOR:

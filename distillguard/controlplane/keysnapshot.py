@@ -32,6 +32,7 @@ _SELECT = (
         Account.verification,
         Account.status,
         Organization.status,
+        Account.created_at,
     )
     .join(Account, ApiKey.account_id == Account.account_id)
     .outerjoin(Organization, Account.org_id == Organization.org_id)
@@ -87,6 +88,7 @@ def load_keys(
         verification,
         status,
         org_status,
+        account_created,
     ) in connection.execute(rows):
         refusal = None
         if revoked is not None:
@@ -104,6 +106,7 @@ def load_keys(
                 org_id=org_id,
                 tier=tiers.get(tier, lowest) if tier is not None else lowest,
                 verification=verification,
+                account_created=utc(account_created).timestamp(),
             ),
             expires_at=utc(expires).timestamp() if expires is not None else None,
             refusal=refusal,

@@ -51,6 +51,7 @@ class Principal:
     tier: TierLimits
     status: KeyStatus = KeyStatus.ACTIVE
     verification: str = "none"
+    account_created: float | None = None  # POSIX time the account was created, when known
 
 
 class Authenticator(Protocol):

@@ -13,9 +13,10 @@ A subject is written ``kind:value``: ``account:acc_1``, ``key:key_1``, ``org:org
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +27,16 @@ SUBJECT_KINDS = ("account", "key", "org", "ip", "prefix")
 DEFAULT_CHALLENGE_MESSAGE = (
     "Unusual activity was detected on this account. Verify your identity to continue."
 )
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: object, where: str) -> timedelta:
+    """``"90s"``, ``"30m"``, ``"12h"``, ``"7d"`` or ``"2w"`` as a timedelta."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if match is None or int(match.group(1)) == 0:
+        raise ConfigurationError(f"{where}: {text!r} is not a duration like 30m, 12h, 7d or 2w")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
 class ActionKind(StrEnum):
@@ -98,6 +109,9 @@ class Challenge:
     # On an address or prefix: an account-, key- or org-level action in force on the caller (one
     # detection or an operator took on the caller's own evidence) applies in its place.
     defer_to_account: bool = False
+    # Seconds: the challenge applies only to callers whose account is younger than this (and to
+    # callers whose account's age is unknown). None: to every caller.
+    max_account_age: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -105,21 +119,33 @@ class Challenge:
             "message": self.message,
             "link": self.link,
         }
-        if self.defer_to_account:  # written only when set: older records read back the same
+        # written only when set: older records read back the same
+        if self.defer_to_account:
             out["defer_to_account"] = True
+        if self.max_account_age is not None:
+            out["max_account_age"] = self.max_account_age
         return out
+
+    def exempts(self, account_created: float | None, now: float) -> bool:
+        """True when the caller's account is old enough to pass this challenge by age alone."""
+        return (
+            self.max_account_age is not None
+            and account_created is not None
+            and now - account_created >= self.max_account_age
+        )
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], *, where: str = "challenge") -> Challenge:
-        unknown = set(raw) - {"required_verification", "message", "link", "defer_to_account"}
+        unknown = set(raw) - _CHALLENGE_KEYS
         if unknown:
             raise ConfigurationError(
-                f"{where}: unknown key(s) {sorted(unknown)}; use required_verification, "
-                "message, link, defer_to_account"
+                f"{where}: unknown key(s) {sorted(unknown)}; use "
+                + ", ".join(sorted(_CHALLENGE_KEYS))
             )
         defer = raw.get("defer_to_account", False)
         if not isinstance(defer, bool):
             raise ConfigurationError(f"{where}.defer_to_account: must be true or false")
+        max_age = _max_account_age(raw.get("max_account_age"), f"{where}.max_account_age")
         level = raw.get("required_verification", "id")
         if level not in VERIFICATION_LEVELS[1:]:
             raise ConfigurationError(
@@ -136,7 +162,23 @@ class Challenge:
             message=raw.get("message", DEFAULT_CHALLENGE_MESSAGE),
             link=raw.get("link"),
             defer_to_account=defer,
+            max_account_age=max_age,
         )
+
+
+_CHALLENGE_KEYS = {"required_verification", "message", "link", "defer_to_account"}
+_CHALLENGE_KEYS |= {"max_account_age"}
+
+
+def _max_account_age(raw: object, where: str) -> float | None:
+    """A duration (``"30d"``, in a policy) or seconds (a stored action); None when absent."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return parse_duration(raw, where).total_seconds()
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > 0:
+        return float(raw)
+    raise ConfigurationError(f"{where}: {raw!r} is not a duration like 7d or 30d")
 
 
 def _ts(value: datetime | None) -> str | None:

@@ -80,6 +80,7 @@ class Caller:
     org_id: str | None = None
     ip: str | None = None
     verification: str = "none"
+    account_created: float | None = None  # POSIX time, for challenges limited by account age
 
 
 def endpoint_of(scope: Scope) -> str | None:
@@ -121,7 +122,13 @@ class EnforcementMiddleware:
             await self.app(scope, receive, send)
             return
         decision = self.store.decide(
-            caller.account_id, caller.key_id, caller.org_id, caller.ip, caller.verification
+            caller.account_id,
+            caller.key_id,
+            caller.org_id,
+            caller.ip,
+            caller.verification,
+            None,
+            caller.account_created,
         )
         plan = self._levels.get(caller.verification) or self._levels["none"]
         if decision is not None:

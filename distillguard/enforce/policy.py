@@ -16,7 +16,6 @@ request, whatever account it uses. Allowlisted accounts and organizations are ne
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,13 +24,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from distillguard.enforce.actions import Action, ActionKind, Challenge, Throttle
+from distillguard.enforce.actions import Action, ActionKind, Challenge, Throttle, parse_duration
 from distillguard.enforce.findings import AccountFinding, Findings, read_findings
 from distillguard.enforce.output import VERIFICATION_LEVELS, OutputControls
 from distillguard.errors import ConfigurationError
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _WHEN_KEYS = {
     "flagged": bool,
     "score_min": float,
@@ -45,14 +42,6 @@ _WHEN_KEYS = {
 CASCADES = ("none", "campaign", "addresses")
 _RULE_KEYS = {"name", "action", "when", "duration", "review_after", "cascade", "reason", "enabled"}
 _RULE_KEYS |= {"throttle", "degrade", "challenge"}
-
-
-def parse_duration(text: object, where: str) -> timedelta:
-    """``"90s"``, ``"30m"``, ``"12h"``, ``"7d"`` or ``"2w"`` as a timedelta."""
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if match is None or int(match.group(1)) == 0:
-        raise ConfigurationError(f"{where}: {text!r} is not a duration like 30m, 12h, 7d or 2w")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +103,9 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     allowlisted: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+    # Rules whose actions hold only while proposed (address cascades): pass to Enforcer.apply
+    # as ``retire``, so an address detection no longer lists is let go.
+    retire: frozenset[str] = frozenset()
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -269,7 +261,10 @@ def plan_findings(
 ) -> Plan:
     """Decide the actions for a findings document; see the module docstring for the rules."""
     parsed = findings if isinstance(findings, Findings) else read_findings(findings)
-    plan = Plan(rejected=list(parsed.rejected))
+    plan = Plan(
+        rejected=list(parsed.rejected),
+        retire=frozenset(r.name for r in policy.rules if r.cascade == "addresses"),
+    )
     best: dict[str, tuple[tuple[int, int, int], Action]] = {}
     cascaded: set[tuple[int, str]] = set()  # (rule, campaign) already cascaded
     for entry in parsed.accounts.values():

@@ -166,6 +166,7 @@ def _enforcement(settings: Settings, authenticator: Authenticator) -> tuple[Any,
             org_id=principal.org_id,
             ip=ip,
             verification=principal.verification,
+            account_created=principal.account_created,
         )
         if len(callers) >= _CALLER_CACHE:
             callers.clear()

@@ -33,6 +33,8 @@ def test_valid_key_gives_principal_with_tier(store: ControlPlaneStore) -> None:
     assert principal.tier.tier == 2 and principal.tier.get("account", "rpm") == 1000
     assert principal.status is KeyStatus.ACTIVE
     assert principal.verification == "payment"
+    # the account's age, for challenges that only new accounts must pass
+    assert principal.account_created == account.created_at.timestamp()
 
 
 def test_wrong_unknown_and_malformed_keys_are_401(store: ControlPlaneStore) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -146,10 +147,12 @@ def identify(scope: Any) -> Caller | None:
     if account is None:
         return None
     ip = headers.get(b"x-test-ip")
+    created = headers.get(b"x-test-created")
     return Caller(
         account_id=account.decode(),
         ip=None if ip is None else ip.decode(),
         verification=headers.get(b"x-test-verification", b"none").decode(),
+        account_created=None if created is None else float(created),
     )
 
 
@@ -246,7 +249,7 @@ async def test_suspended_client_gets_403_and_does_not_retry(
     assert gateway.calls == 2 and upstream.received == []  # one attempt each, nothing upstream
 
 
-async def test_an_exit_address_challenges_new_accounts_but_not_judged_ones(
+async def test_an_exit_address_challenges_new_accounts_but_not_judged_or_old_ones(
     gateway: Counting, store: MemoryStore
 ) -> None:
     from dataclasses import replace
@@ -262,16 +265,18 @@ async def test_an_exit_address_challenges_new_accounts_but_not_judged_ones(
                 message="Add a payment method to continue.",
                 link="https://x.test/pay",
                 defer_to_account=True,
+                max_account_age=30 * 86400,
             ),
         )
     )
     store.put(make_action("account:acc_slow", ActionKind.THROTTLE, hours=None))
 
-    def client(account: str, level: str) -> openai.AsyncOpenAI:
+    def client(account: str, level: str, age_days: float = 2) -> openai.AsyncOpenAI:
         headers = {
             "x-test-account": account,
             "x-test-verification": level,
             "x-test-ip": "203.0.113.7",
+            "x-test-created": str(time.time() - age_days * 86400),
         }
         http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=gateway), headers=headers)
         return openai.AsyncOpenAI(api_key="k", base_url="http://gw/v1", http_client=http)
@@ -284,6 +289,9 @@ async def test_an_exit_address_challenges_new_accounts_but_not_judged_ones(
         assert (await paid.chat.completions.create(**ask)).choices[0].message.content == "42"
     async with client("acc_slow", "email") as judged:  # its own throttle applies, not the exit
         assert (await judged.chat.completions.create(**ask)).choices[0].message.content == "42"
+    # a resident of the address, with an account older than the challenge's age limit
+    async with client("acc_resident", "email", age_days=400) as resident:
+        assert (await resident.chat.completions.create(**ask)).choices[0].message.content == "42"
 
 
 async def test_challenge_shows_the_link_until_the_level_is_reached(

@@ -39,10 +39,13 @@ class EnforcementStore(Protocol):
         ip: str | None = None,
         verification: str = "none",
         now: float | None = None,
+        account_created: float | None = None,
     ) -> Decision | None:
         """Actions in force for one request, most severe first; None when there are none.
 
         The arguments may be given by position in this order (the gateway does, per request).
+        ``account_created`` (POSIX time) lets a challenge with a ``max_account_age`` pass
+        callers whose account is older; unknown, the challenge applies.
         """
         ...
 
@@ -157,6 +160,7 @@ class Snapshot:
         ip: str | None = None,
         verification: str = "none",
         now: float | None = None,
+        account_created: float | None = None,
     ) -> Decision | None:
         tables = self._tables
         found: list[Entry] = []
@@ -192,7 +196,7 @@ class Snapshot:
         live = [
             action
             for deadline_ts, action in found
-            if deadline_ts > clock and not _lifted(action, rank)
+            if deadline_ts > clock and not _lifted(action, rank, account_created, clock)
         ]
         if not live:
             return None
@@ -209,12 +213,14 @@ def _defers(action: Action) -> bool:
     return action.challenge is not None and action.challenge.defer_to_account
 
 
-def _lifted(action: Action, rank: int) -> bool:
-    # A challenge stops applying once the caller reaches the level it asks for.
-    return (
-        action.kind is _CHALLENGE
-        and action.challenge is not None
-        and rank >= _RANK[action.challenge.required_verification]
+def _lifted(action: Action, rank: int, account_created: float | None, clock: float) -> bool:
+    # A challenge stops applying once the caller reaches the level it asks for, and does not
+    # apply to an account older than its age limit.
+    if action.kind is not _CHALLENGE or action.challenge is None:
+        return False
+    challenge = action.challenge
+    return rank >= _RANK[challenge.required_verification] or challenge.exempts(
+        account_created, clock
     )
 
 

@@ -117,6 +117,28 @@ def test_an_address_challenge_can_defer_to_the_callers_own_action(
     assert store.get("ip:192.0.2.9", now=T) == exit_  # the flag survives the backend
 
 
+def test_an_address_challenge_with_an_age_limit_passes_older_accounts(
+    store: EnforcementStore,
+) -> None:
+    day = 86400.0
+    exit_ = replace(
+        make_action("ip:192.0.2.10", ActionKind.CHALLENGE),
+        challenge=Challenge(required_verification="payment", max_account_age=30 * day),
+    )
+    store.put(exit_)
+
+    def label(created: float | None) -> str | None:
+        decision = store.decide(account_id="a", ip="192.0.2.10", now=T, account_created=created)
+        return None if decision is None else decision.label
+
+    assert label(T - 3 * day) == "challenge"  # a replacement account, days old
+    assert label(T - 30 * day + 1) == "challenge"
+    assert label(T - 30 * day) is None  # old enough
+    assert label(T - 400 * day) is None  # a resident whose home address the farm borrowed
+    assert label(None) == "challenge"  # age unknown: the challenge applies
+    assert store.get("ip:192.0.2.10", now=T) == exit_  # the limit survives the backend
+
+
 def test_prune_deletes_only_expired_actions(store: EnforcementStore) -> None:
     store.put_many([make_action("account:short", hours=1), make_action("account:long", hours=48)])
     assert store.prune(T + 7200) == 1
