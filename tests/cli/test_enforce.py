@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,49 +42,30 @@ def test_apply_list_reinstate_audit_replay(
     capsys: pytest.CaptureFixture[str], files: dict[str, str]
 ) -> None:
     common = ["--audit", files["audit"], "--now", NOW]
-    dry = json.loads(
-        run(
-            capsys,
-            "enforce",
-            "apply",
-            "--findings",
-            files["findings"],
-            "--dry-run",
-            "--json",
-            *common,
+
+    def apply(*extra: str) -> Any:
+        out = run(
+            capsys, "enforce", "apply", "--findings", files["findings"], "--json", *extra, *common
         )
-    )
+        return json.loads(out)
+
+    dry = apply("--dry-run")
     assert dry["changes"] == 4 and dry["dry_run"]
     assert dry["rejected_findings"][0]["where"] == "accounts[2]"
     # a dry run writes nothing: neither the audit log nor its lock comes into being
     assert not Path(files["audit"]).exists()
     assert not Path(files["audit"] + ".lock").exists()
 
-    made = json.loads(
-        run(capsys, "enforce", "apply", "--findings", files["findings"], "--json", *common)
-    )
+    made = apply()
     assert {c["subject"]: c["new"]["kind"] for c in made["changes_made"]} == {
         "account:a1": "suspend",
         "account:a2": "suspend",
         "account:a3": "suspend",
         "account:b1": "monitor",
     }
-    again = json.loads(
-        run(capsys, "enforce", "apply", "--findings", files["findings"], "--json", *common)
-    )
+    again = apply()
     assert again["changes"] == 0 and again["unchanged"] == 4
-    dry_again = json.loads(
-        run(
-            capsys,
-            "enforce",
-            "apply",
-            "--findings",
-            files["findings"],
-            "--dry-run",
-            "--json",
-            *common,
-        )
-    )
+    dry_again = apply("--dry-run")
     assert dry_again["changes"] == 0  # a dry run reads the state the audit log holds
 
     listed = json.loads(run(capsys, "enforce", "list", "--json", *common))
