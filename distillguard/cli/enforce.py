@@ -183,17 +183,16 @@ def apply_command(
     accounts, bad_accounts = _read_accounts(accounts_path) if accounts_path else ({}, 0)
     plan = plan_findings(policy, findings, now, accounts=accounts)
     with _enforcer(store_url, audit_path, now, read_only=dry_run) as enforcer:
-        changes = enforcer.plan(plan.actions, now=now, retire=plan.retire)
+        changes = enforcer.plan(plan.actions, now=now)
         pruned = 0
         if not dry_run:
-            enforcer.apply(plan.actions, now=now, retire=plan.retire)
+            enforcer.apply(plan.actions, now=now)
             pruned = enforcer.store.prune(now.timestamp())  # housekeeping, not a state change
     summary = {
         "dry_run": dry_run,
         "proposed": len(plan.actions),
         "changes": len(changes),
-        "unchanged": len(plan.actions) - sum(c.new is not None for c in changes),
-        "lifted_unlisted": sum(c.new is None for c in changes),
+        "unchanged": len(plan.actions) - len(changes),
         "allowlisted": plan.allowlisted,
         "rejected_findings": [{"where": w, "reason": r} for w, r in plan.rejected],
         "rejected_account_records": bad_accounts,
@@ -210,22 +209,20 @@ def apply_command(
     for column in ("subject", "op", "action", "rule", "expires", "review", "reason"):
         table.add_column(column)
     for c in changes:
-        shown = c.new or c.previous  # a lift shows the action it ends
-        assert shown is not None
+        assert c.new is not None
         table.add_row(
             c.subject,
             c.op,
-            str(shown.kind),
-            shown.rule or "",
-            _ts(shown.expires_at),
-            _ts(shown.review_at),
+            str(c.new.kind),
+            c.new.rule or "",
+            _ts(c.new.expires_at),
+            _ts(c.new.review_at),
             c.reason,
         )
     console = Console()
     console.print(table)
     console.print(
-        f"{summary['proposed']} actions proposed, {summary['changes']} changes "
-        f"({summary['lifted_unlisted']} lifts of addresses no longer listed), "
+        f"{summary['proposed']} actions proposed, {summary['changes']} changes, "
         f"{summary['unchanged']} unchanged, {len(plan.allowlisted)} allowlisted, "
         f"{len(plan.rejected)} findings entries and {bad_accounts} account records rejected"
     )

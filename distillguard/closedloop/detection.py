@@ -92,7 +92,7 @@ class LoopDetector:
             campaigns = int(result.summary["campaigns"])
             by_id = {a["account_id"]: a for a in accounts}
             plan = plan_findings(self.policy, result.findings, now, accounts=by_id)
-            changes = len(self.enforcer.apply(plan.actions, now=now, retire=plan.retire))
+            changes = len(self.enforcer.apply(plan.actions, now=now))
         stats = RunStats(
             now, ingested, in_window, flagged, campaigns, changes, time.perf_counter() - started
         )

@@ -9,10 +9,7 @@ force and records exactly one audit entry per real change:
   downgrade (a milder action does not replace a more severe one) unless ``force=True``, which
   operators use for manual decisions;
 - ``renew``: the same action with a later expiry or review date;
-- ``reinstate``: the action is lifted, with a reason. Besides operators' reinstatements, a
-  batch lifts the actions of *retiring* rules that it no longer proposes: a rule giving a
-  campaign's exit addresses a challenge holds an address only while detection lists it, since a
-  residential proxy's exit is somebody's home connection, lent to the farm for a while.
+- ``reinstate``: the action is lifted, with a reason.
 
 An identical action proposed again is not a change and leaves no entry. The audit log is written
 before the store, so a crash in between leaves the log ahead of the store, never behind; the
@@ -21,7 +18,7 @@ store is rebuilt from the log with :meth:`Enforcer.rebuild`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from distillguard.enforce.actions import Action, parse_subject
@@ -44,18 +41,9 @@ class Enforcer:
         self.renew_margin = renew_margin
 
     def plan(
-        self,
-        actions: Iterable[Action],
-        *,
-        now: datetime,
-        force: bool = False,
-        retire: Collection[str] = (),
+        self, actions: Iterable[Action], *, now: datetime, force: bool = False
     ) -> list[Change]:
-        """The changes that applying ``actions`` would make (nothing is written).
-
-        ``retire`` names rules whose actions last only while proposed: an action in force from
-        one of them on a subject this batch does not propose is lifted (``reinstate``).
-        """
+        """The changes that applying ``actions`` would make (nothing is written)."""
         now = now.astimezone(UTC)
         clock = now.timestamp()
         changes: list[Change] = []
@@ -87,41 +75,15 @@ class Enforcer:
                     evidence=action.evidence,
                 )
             )
-        if retire:
-            changes.extend(self._retirements(retire, seen, now))
         return changes
 
-    def _retirements(
-        self, rules: Collection[str], proposed: set[str], now: datetime
-    ) -> list[Change]:
-        clock = now.timestamp()
-        lifted = []
-        for current in self.store.actions():
-            if current.rule not in rules or current.subject in proposed:
-                continue
-            if deadline(current) <= clock:
-                continue  # expired already: not a state change
-            reason = f"no longer proposed by rule {current.rule}: detection stopped listing it"
-            lifted.append(
-                Change(now, current.subject, "reinstate", current.actor, reason, current, None)
-            )
-        return lifted
-
     def apply(
-        self,
-        actions: Iterable[Action],
-        *,
-        now: datetime,
-        force: bool = False,
-        retire: Collection[str] = (),
+        self, actions: Iterable[Action], *, now: datetime, force: bool = False
     ) -> list[AuditEntry]:
         """Record and put every real change; return the audit entries written."""
-        changes = self.plan(actions, now=now, force=force, retire=retire)
+        changes = self.plan(actions, now=now, force=force)
         entries = self.audit.append(changes)
         self.store.put_many(c.new for c in changes if c.new is not None)
-        for change in changes:
-            if change.new is None:
-                self.store.remove(change.subject)
         return entries
 
     def reinstate(self, subject: str, *, reason: str, actor: str, now: datetime) -> AuditEntry:

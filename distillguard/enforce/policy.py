@@ -103,9 +103,6 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     allowlisted: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
-    # Rules whose actions hold only while proposed (address cascades): pass to Enforcer.apply
-    # as ``retire``, so an address detection no longer lists is let go.
-    retire: frozenset[str] = frozenset()
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -261,10 +258,7 @@ def plan_findings(
 ) -> Plan:
     """Decide the actions for a findings document; see the module docstring for the rules."""
     parsed = findings if isinstance(findings, Findings) else read_findings(findings)
-    plan = Plan(
-        rejected=list(parsed.rejected),
-        retire=frozenset(r.name for r in policy.rules if r.cascade == "addresses"),
-    )
+    plan = Plan(rejected=list(parsed.rejected))
     best: dict[str, tuple[tuple[int, int, int], Action]] = {}
     cascaded: set[tuple[int, str]] = set()  # (rule, campaign) already cascaded
     for entry in parsed.accounts.values():

@@ -61,36 +61,6 @@ def test_expired_action_is_applied_afresh() -> None:
     assert entry.change.op == "apply" and entry.change.previous is None
 
 
-def test_a_retiring_rules_actions_are_lifted_once_no_longer_proposed() -> None:
-    enforcer = _enforcer()
-
-    def exit_(ip: str) -> Any:
-        return replace(make_action(f"ip:{ip}", ActionKind.CHALLENGE), rule="exits")
-
-    operator = replace(make_action("ip:192.0.2.3", ActionKind.CHALLENGE), rule=None)
-    other_rule = replace(make_action("account:a", ActionKind.SUSPEND), rule="confirmed")
-    enforcer.apply([exit_("192.0.2.1"), exit_("192.0.2.2"), operator, other_rule], now=NOW)
-    later = NOW + timedelta(hours=1)
-    # the next run lists only 192.0.2.1: 192.0.2.2 is let go, with an audit entry; the
-    # operator's action and other rules' actions stay
-    entries = enforcer.apply([exit_("192.0.2.1")], now=later, retire={"exits"})
-    assert [(e.change.subject, e.change.op) for e in entries] == [("ip:192.0.2.2", "reinstate")]
-    lifted = entries[0].change
-    assert lifted.new is None and lifted.previous == exit_("192.0.2.2")
-    assert "detection stopped listing it" in lifted.reason
-    assert {a.subject for a in enforcer.store.actions()} == {
-        "ip:192.0.2.1",
-        "ip:192.0.2.3",
-        "account:a",
-    }
-    # without ``retire`` nothing is lifted; an action already expired is not a state change
-    assert enforcer.apply([], now=later) == []
-    gone = NOW + timedelta(days=2)
-    assert enforcer.plan([], now=gone, retire={"exits"}) == []
-    replayed = replay(enforcer.audit.entries())
-    assert not replayed.problems and "ip:192.0.2.2" not in replayed.state
-
-
 def test_rebuild_restores_a_lost_store() -> None:
     enforcer = _enforcer()
     enforcer.apply([make_action("account:a"), make_action("key:k", hours=1)], now=NOW)
