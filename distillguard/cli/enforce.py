@@ -282,6 +282,11 @@ def list_command(
 )
 @click.option("--link", default=None, help="challenge: verification link.")
 @click.option(
+    "--max-account-age",
+    default=None,
+    help="challenge: only accounts younger than this (e.g. 30d) meet it; for ip: and prefix:.",
+)
+@click.option(
     "--reasoning",
     type=click.Choice([r.value for r in Reasoning]),
     default="none",
@@ -301,6 +306,7 @@ def add_command(
     tier: int | None,
     required: str,
     link: str | None,
+    max_account_age: str | None,
     reasoning: str,
     store_url: str,
     audit_path: str,
@@ -329,11 +335,7 @@ def add_command(
         )
         if action_kind is ActionKind.DEGRADE
         else None,
-        challenge=Challenge.from_mapping(
-            {"required_verification": required, "link": link}
-            if link
-            else {"required_verification": required}
-        )
+        challenge=_challenge(required, link, max_account_age)
         if action_kind is ActionKind.CHALLENGE
         else None,
     )
@@ -344,6 +346,17 @@ def add_command(
         if entries
         else f"{action.subject}: unchanged (the same action is already in force)"
     )
+
+
+def _challenge(required: str, link: str | None, max_account_age: str | None) -> Challenge:
+    raw: dict[str, Any] = {"required_verification": required}
+    if link:
+        raw["link"] = link
+    if max_account_age:
+        raw["max_account_age"] = parse_duration(
+            max_account_age, "--max-account-age"
+        ).total_seconds()
+    return Challenge.from_mapping(raw)
 
 
 @enforce.command("reinstate")

@@ -104,11 +104,19 @@ def test_add_operator_action_and_table_output(
         "2d",
         "--link",
         "https://v.test",
+        "--max-account-age",
+        "30d",
         *common,
     )
     assert "prefix:203.0.113.0/24: apply challenge" in out
     table = run(capsys, "enforce", "list", *common)
     assert "prefix:203.0.113.0/24" in table and "challenge" in table
+    (listed,) = json.loads(run(capsys, "enforce", "list", "--json", *common))
+    assert listed["challenge"]["max_account_age"] == 30 * 86400
+    with pytest.raises(SystemExit):
+        args = ["ip:192.0.2.1", "--action", "challenge", "--reason", "r", "--duration", "2d"]
+        main(["enforce", "add", *args, "--max-account-age", "old", *common])
+    assert "--max-account-age: 'old' is not a duration" in capsys.readouterr().err
 
 
 def test_reinstate_unknown_subject_exits_with_not_found(
