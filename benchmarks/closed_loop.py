@@ -11,7 +11,9 @@ simulated hours, at most 0.1% of benign requests affected), with wall time and p
 
 ``--passive-only`` / ``--adaptive-only`` run one attacker; ``--signup-from fresh`` has the
 adaptive attacker sign its replacements up from fresh residential addresses instead of the
-refused request's proxy.
+refused request's proxy; ``--replacement-age 31d`` has it buy replacements signed up 31 days
+before their first use (aged accounts), which an address challenge limited to younger accounts
+lets through.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ def _start(out: Path, args: argparse.Namespace, adaptive: bool) -> subprocess.Po
         cmd += ["--days", str(args.days)]
     if adaptive:
         cmd += ["--adaptive", "--signup-from", args.signup_from]
+        if args.replacement_age:
+            cmd += ["--replacement-age", args.replacement_age]
     if args.policy is not None:
         cmd += ["--policy", str(args.policy)]
     cmd += ["--out", str(out)]
@@ -126,6 +130,11 @@ def main() -> None:
         help="where the adaptive attacker signs replacements up from",
     )
     parser.add_argument(
+        "--replacement-age",
+        default=None,
+        help="the adaptive attacker's replacements were signed up this long before use (31d)",
+    )
+    parser.add_argument(
         "--policy", type=Path, default=None, help="enforcement policy (default: the shipped one)"
     )
     parser.add_argument("--out", type=Path, default=None, help="keep outputs here")
@@ -149,7 +158,8 @@ def main() -> None:
     print(
         f"closed loop: preset {args.preset}, scale {args.scale}, seed {args.seed}, "
         f"days {args.days or 'all'}, detection every {args.every} over {args.window}, "
-        f"replacements sign up from {args.signup_from} addresses; "
+        f"replacements sign up from {args.signup_from} addresses"
+        f"{f', aged {args.replacement_age}' if args.replacement_age else ''}; "
         f"outputs in {base}"
     )
     for row in rows:

@@ -24,7 +24,15 @@ def _hours(text: str, option: str) -> int:
     return int(seconds // 3600)
 
 
-def run(console: Console, *, out: Path, every: str, window: str, **options: Any) -> None:
+def run(
+    console: Console,
+    *,
+    out: Path,
+    every: str,
+    window: str,
+    replacement_age: str | None = None,
+    **options: Any,
+) -> None:
     """Run the closed loop into ``out`` and print the summary tables."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -34,6 +42,9 @@ def run(console: Console, *, out: Path, every: str, window: str, **options: Any)
         out=out,
         every_hours=_hours(every, "--every"),
         window_hours=_hours(window, "--window"),
+        replacement_age_hours=_hours(replacement_age, "--replacement-age")
+        if replacement_age
+        else 0,
         **options,
     )
     with Progress(

@@ -134,6 +134,12 @@ from distillguard.logs.segments import FORMATS
     help="Closed loop: where the adaptive attacker signs replacements up from: the refused "
     "request's proxy address, or a fresh residential address.",
 )
+@click.option(
+    "--replacement-age",
+    default=None,
+    help="Closed loop: the adaptive attacker's replacements were signed up this long (e.g. 31d) "
+    "before their first use, bought aged instead of signed up when needed.",
+)
 def simulate(
     preset: str,
     scale: float,
@@ -159,6 +165,7 @@ def simulate(
     adaptive: bool,
     account_cost: float,
     signup_from: str,
+    replacement_age: str | None,
 ) -> None:
     """Generate labelled traffic: dg.request.v1 segments, accounts, labels and a manifest.
 
@@ -214,6 +221,7 @@ def simulate(
             adaptive=adaptive,
             account_cost=account_cost,
             signup_from=signup_from,
+            replacement_age=replacement_age,
         )
         return
     from distillguard.simulate import generate

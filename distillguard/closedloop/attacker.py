@@ -10,7 +10,9 @@ only counts the accounts it started with.
 Where the replacement signs up from is a knob (``signup_from``): ``proxy``, the exit address
 of the refused request (the operator's tooling signs up through the fleet's proxies), or
 ``fresh``, a residential address in the account's country that the fleet has not used (an
-operator who keeps sign-ups apart from harvesting).
+operator who keeps sign-ups apart from harvesting). ``replacement_age`` (seconds) backdates each
+replacement's sign-up: an operator who buys *aged* accounts, signed up long before and left
+idle, as account markets sell them, rather than signing up new ones when it needs them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,7 @@ class Attacker:
     cost_per_account: float
     seed: int
     signup_from: str = "proxy"  # one of SIGNUP_FROM
+    replacement_age: float = 0.0  # seconds between a replacement's sign-up and its first use
     original_accounts: Counter[str] = field(default_factory=Counter)  # campaign -> accounts
     bought: Counter[str] = field(default_factory=Counter)  # campaign -> replacements
     replacements: list[Replacement] = field(default_factory=list)
@@ -88,7 +92,7 @@ class Attacker:
         account = {
             "account_id": account_id,
             "org_id": None,
-            "created_at": record["ts"],
+            "created_at": self._signed_up(record["ts"]),
             "email": f"{handle}@{domain}",
             "email_domain": domain,
             "signup_ip": (
@@ -109,6 +113,13 @@ class Attacker:
         replacement = Replacement(account, key_id, campaign_id)
         self.replacements.append(replacement)
         return replacement
+
+    def _signed_up(self, first_use: str) -> str:
+        if not self.replacement_age:
+            return first_use
+        moment = datetime.fromisoformat(first_use.replace("Z", "+00:00"))
+        aged = moment.astimezone(UTC) - timedelta(seconds=self.replacement_age)
+        return aged.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     def _fresh_address(self, number: int, country: object) -> str:
         """A residential address in ``country`` (any country if it has none), drawn anew."""

@@ -64,6 +64,7 @@ class LoopOptions:
     adaptive: bool = False  # replace blocked campaign accounts
     account_cost: float = 5.0  # what a fresh account costs the attacker (USD)
     signup_from: str = "proxy"  # where replacements sign up from: proxy | fresh
+    replacement_age_hours: int = 0  # replacements signed up this long before their first use
     contained_share: float = 0.05
 
     def check(self) -> None:
@@ -83,6 +84,8 @@ class LoopOptions:
             raise ConfigurationError(
                 f"unknown signup_from {self.signup_from!r}; use one of {', '.join(SIGNUP_FROM)}"
             )
+        if self.replacement_age_hours < 0:
+            raise ConfigurationError("replacement_age_hours must be >= 0")
         if not 0 < self.contained_share < 1:
             raise ConfigurationError("contained_share must be between 0 and 1")
 
@@ -146,7 +149,11 @@ class _Loop:
         self.labels = list(labels)
         self.callers = {a["account_id"]: _caller(a) for a in self.accounts}
         self.attacker = Attacker(
-            options.adaptive, options.account_cost, options.seed, options.signup_from
+            options.adaptive,
+            options.account_cost,
+            options.seed,
+            options.signup_from,
+            options.replacement_age_hours * 3600.0,
         )
         for g in groups:
             if g.campaign is not None:

@@ -61,3 +61,9 @@ def test_a_careful_operator_signs_replacements_up_from_fresh_home_addresses() ->
 def test_an_unknown_sign_up_source_is_refused() -> None:
     with pytest.raises(ValueError, match="signup_from"):
         Attacker(enabled=True, cost_per_account=5.0, seed=1, signup_from="tor")
+
+
+def test_an_operator_buying_aged_accounts_backdates_their_sign_up() -> None:
+    attacker = Attacker(enabled=True, cost_per_account=5.0, seed=1, replacement_age=31 * 86400)
+    bought = attacker.refused("acct_orig", REFUSED, "c1", TEMPLATE)
+    assert bought is not None and bought.account["created_at"] == "2026-03-03T10:00:00.000Z"

@@ -112,6 +112,8 @@ def test_bad_options_are_refused_before_anything_runs(tmp_path: Path) -> None:
         run_closed_loop(LoopOptions(out=tmp_path, every_hours=6, window_hours=3))
     with pytest.raises(ConfigurationError, match="signup_from"):
         run_closed_loop(LoopOptions(out=tmp_path, adaptive=True, signup_from="tor"))
+    with pytest.raises(ConfigurationError, match="replacement_age_hours"):
+        run_closed_loop(LoopOptions(out=tmp_path, adaptive=True, replacement_age_hours=-1))
     (tmp_path / "requests").mkdir()
     (tmp_path / "requests" / "old.jsonl").write_text("{}\n")
     with pytest.raises(ConfigurationError, match="not empty"):
