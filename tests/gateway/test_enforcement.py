@@ -159,6 +159,9 @@ def test_identify_builds_a_caller_once_per_principal_and_address(tmp_path: Path)
     verified = replace(who, verification="id", org_id="org_9")  # a reload: a new Principal
     again = identify(scope(verified, "192.0.2.1"))
     assert again == Caller(who.account_id, who.key_id, "org_9", "192.0.2.1", "id")
+    # the account's sign-up time reaches the caller, for challenges limited by account age
+    aged = replace(who, account_created=1_700_000_000.0)
+    assert identify(scope(aged, "192.0.2.1")).account_created == 1_700_000_000.0
     assert identify({"state": {}}) is None
 
 
