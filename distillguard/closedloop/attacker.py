@@ -20,11 +20,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
+from distillguard.logs.validate import parse_timestamp
+from distillguard.logs.writer import rfc3339_ms
 from distillguard.simulate import networks
 from distillguard.simulate.identities import ident
 
@@ -117,9 +118,7 @@ class Attacker:
     def _signed_up(self, first_use: str) -> str:
         if not self.replacement_age:
             return first_use
-        moment = datetime.fromisoformat(first_use.replace("Z", "+00:00"))
-        aged = moment.astimezone(UTC) - timedelta(seconds=self.replacement_age)
-        return aged.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return rfc3339_ms(parse_timestamp(first_use, "ts") / 1000 - self.replacement_age)
 
     def _fresh_address(self, number: int, country: object) -> str:
         """A residential address in ``country`` (any country if it has none), drawn anew."""

@@ -166,8 +166,9 @@ class Challenge:
         )
 
 
-_CHALLENGE_KEYS = {"required_verification", "message", "link", "defer_to_account"}
-_CHALLENGE_KEYS |= {"max_account_age"}
+_CHALLENGE_KEYS = frozenset(
+    {"required_verification", "message", "link", "defer_to_account", "max_account_age"}
+)
 
 
 def _max_account_age(raw: object, where: str) -> float | None:
